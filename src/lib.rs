@@ -11,3 +11,21 @@ pub mod policy;
 pub mod render;
 pub mod source;
 pub mod syntax;
+
+use std::path::Path;
+
+/// Loads, parses and checks the policy at `path` with its includes: the whole front end in one
+/// call. `program` holds the sources the diagnostics point into.
+pub fn check_file(path: &Path, provider: &dyn source::SourceProvider) -> (source::Program, check::Checked) {
+    let (program, diagnostics) = source::load(path, provider);
+    let checked = check::check(&program, diagnostics);
+    (program, checked)
+}
+
+/// The same for an in-memory text (no includes followed); used by tests and the language
+/// server.
+pub fn check_text(name: &str, text: &str) -> (source::Program, check::Checked) {
+    let (program, diagnostics) = source::load_text(name, text);
+    let checked = check::check(&program, diagnostics);
+    (program, checked)
+}

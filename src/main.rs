@@ -1,6 +1,147 @@
-fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let (p, d) = routerc::source::load(std::path::Path::new(&path), &routerc::source::FileSystem);
-    println!("{:#?}", p.files[0].ast.items.len());
-    for x in d.items { println!("{} {} {:?} {}", x.code.id, x.message, x.span, x.label); }
+//! The `routerc` command line.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use routerc::diagnostic::{codes, Severity};
+use routerc::render::{self, Format};
+use routerc::source::FileSystem;
+
+#[derive(Parser)]
+#[command(name = "routerc", version, about = "Compiler, language server and gateway for LLM routing policies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policies: every diagnostic, then exit 0 (clean or warnings only), 1 (errors) or 2
+    /// (usage, or a file that cannot be read).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+        /// Treat warnings as errors (exit 1 when there are any).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite policies in the one canonical form.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code, such as `E0201`.
+    Explain { code: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, format, color, deny_warnings } => check(&files, format, color, deny_warnings),
+        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Explain { code } => explain(&code),
+    }
+}
+
+fn check(files: &[PathBuf], format: Format, color: Color, deny_warnings: bool) -> ExitCode {
+    let color = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let (mut errors, mut warnings, mut unreadable) = (0, 0, false);
+    let mut all = Vec::new();
+    for file in files {
+        if !file.is_file() {
+            let reason = if file.exists() { "not a file" } else { "no such file" };
+            eprintln!("error: cannot read `{}`: {reason}", file.display());
+            unreadable = true;
+            continue;
+        }
+        let (program, checked) = routerc::check_file(file, &FileSystem);
+        let diagnostics = checked.diagnostics.sorted();
+        errors += diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+        warnings += diagnostics.iter().filter(|d| d.severity() == Severity::Warning).count();
+        if let Err(e) = render::write(&mut out, &program.sources, &diagnostics, format, color) {
+            eprintln!("error: cannot write diagnostics: {e}");
+            return ExitCode::from(2);
+        }
+        all.extend(diagnostics.into_iter().cloned());
+    }
+    if format != Format::Json && !all.is_empty() {
+        let refs: Vec<_> = all.iter().collect();
+        let _ = writeln!(out, "{}", render::summary(&refs));
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
+    let mut status = 0u8;
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", file.display());
+                status = 2;
+                continue;
+            }
+        };
+        let formatted = match routerc::fmt::format_source(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: `{}` does not parse ({e}); run `routerc check` on it", file.display());
+                status = status.max(1);
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        if check_only {
+            println!("{} would be reformatted", file.display());
+            status = status.max(1);
+        } else if let Err(e) = std::fs::write(file, formatted) {
+            eprintln!("error: cannot write `{}`: {e}", file.display());
+            status = 2;
+        }
+    }
+    ExitCode::from(status)
+}
+
+fn explain(code: &str) -> ExitCode {
+    match codes::find(code) {
+        Some(c) => {
+            println!("{} ({}): {}\n\n{}", c.id, c.severity.as_str(), c.title, c.doc);
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: there is no diagnostic code `{code}`");
+            ExitCode::from(2)
+        }
+    }
 }

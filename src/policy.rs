@@ -1,1 +1,463 @@
-//! todo
+//! The checked policy: what the checker produces once every name is resolved and every
+//! condition typed.
+//!
+//! This is the contract between the front ends (the `.route` language, later YAML) and
+//! everything downstream (lints, the decision IR, the engine, the gateway, the language
+//! server). Routes are in evaluation order: highest priority first, then source order, the
+//! default route last. Conditions are normalised: `!=` and `not in` are `Not` of the positive
+//! atom, comparisons always read a signal on the left and a constant on the right, parentheses
+//! are gone.
+//!
+//! Semantics of absent signals (a header that is not sent, a classifier that failed, a NaN):
+//! every atom over an absent signal is false, so `!=` and `not in` (negations) are true.
+
+use crate::syntax::ast::CmpOp;
+use crate::syntax::Span;
+
+/// Index into [`Policy::signals`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SignalId(pub u32);
+
+/// Index into [`Policy::backends`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BackendId(pub u32);
+
+/// Index into [`Policy::prompts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PromptId(pub u32);
+
+/// Index of a label in its signal's label list.
+pub type LabelId = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub signals: Vec<Signal>,
+    pub backends: Vec<Backend>,
+    pub prompts: Vec<Prompt>,
+    /// In evaluation order; the default route is last.
+    pub routes: Vec<Route>,
+    pub tests: Vec<PolicyTest>,
+}
+
+impl Policy {
+    pub fn signal(&self, id: SignalId) -> &Signal {
+        &self.signals[id.0 as usize]
+    }
+
+    pub fn backend(&self, id: BackendId) -> &Backend {
+        &self.backends[id.0 as usize]
+    }
+
+    pub fn prompt(&self, id: PromptId) -> &Prompt {
+        &self.prompts[id.0 as usize]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    pub name: String,
+    pub ty: Type,
+    pub extractor: Extractor,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Type {
+    Bool,
+    Int,
+    Float,
+    String,
+    /// A float in [0, 1].
+    Score,
+    /// A cosine similarity in [-1, 1].
+    Similarity,
+    /// One label out of these, with a probability per label.
+    Category(Vec<String>),
+    /// Any subset of these labels.
+    Set(Vec<String>),
+}
+
+impl Type {
+    /// The name as written in declarations, without labels.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Type::Bool => "bool",
+            Type::Int => "int",
+            Type::Float => "float",
+            Type::String => "string",
+            Type::Score => "score",
+            Type::Similarity => "similarity",
+            Type::Category(_) => "category",
+            Type::Set(_) => "set",
+        }
+    }
+
+    pub fn labels(&self) -> &[String] {
+        match self {
+            Type::Category(l) | Type::Set(l) => l,
+            _ => &[],
+        }
+    }
+
+    /// Numbers can be ordered; the rest compare with `==` and `in` only.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Type::Int | Type::Float | Type::Score | Type::Similarity)
+    }
+
+    /// The closed range a numeric value of this type lies in, if bounded.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        match self {
+            Type::Score => Some((0.0, 1.0)),
+            Type::Similarity => Some((-1.0, 1.0)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Type {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Type::Category(l) | Type::Set(l) => write!(f, "{}({})", self.keyword(), l.join(", ")),
+            other => f.write_str(other.keyword()),
+        }
+    }
+}
+
+/// Which part of the request a text signal reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TextSource {
+    /// The last user message (the default).
+    LastUser,
+    /// Every message, concatenated.
+    Conversation,
+    /// The system prompt the client sent.
+    System,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeywordMode {
+    /// Case-insensitive, on word boundaries (the default).
+    Word,
+    /// Case-insensitive substring.
+    Substring,
+    /// Case-sensitive, on word boundaries.
+    Exact,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Aggregate {
+    Max,
+    Mean,
+}
+
+/// How expensive a signal is to compute; the engine tests cheap signals first where order
+/// cannot change the result, and computes expensive ones only when evaluation reaches them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cost {
+    Cheap,
+    Expensive,
+}
+
+/// Where a signal's value comes from, with its arguments checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Extractor {
+    /// A sequence classifier; `label` selects one label's probability as a score.
+    Classifier { model: String, label: Option<String>, text: TextSource },
+    /// A token classifier (PII): the set of entity types found.
+    TokenClassifier { model: String, text: TextSource },
+    /// Similarity to example sentences from a file or an inline list.
+    Examples {
+        source: ExampleSource,
+        model: String,
+        aggregate: Aggregate,
+        top_k: u32,
+        text: TextSource,
+    },
+    Keyword { keywords: Vec<String>, mode: KeywordMode, text: TextSource },
+    Regex { patterns: Vec<String>, text: TextSource },
+    /// A request header's value.
+    Header { name: String },
+    /// A field of the authenticated identity (`role`, `user`).
+    Identity { field: String },
+    /// Length of the text in `unit` (`chars`, `tokens`, `messages`).
+    Length { unit: LengthUnit, text: TextSource },
+    /// The detected language of the text, as an ISO 639-1 code.
+    Language { text: TextSource },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LengthUnit {
+    Chars,
+    Tokens,
+    Messages,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExampleSource {
+    /// A file of example sentences, one per line, relative to the policy file.
+    File(String),
+    Inline(Vec<String>),
+}
+
+impl Extractor {
+    pub fn cost(&self) -> Cost {
+        match self {
+            Extractor::Classifier { .. } | Extractor::TokenClassifier { .. } | Extractor::Examples { .. } => Cost::Expensive,
+            _ => Cost::Cheap,
+        }
+    }
+
+    /// The name as written in policies.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Extractor::Classifier { .. } => "classifier",
+            Extractor::TokenClassifier { .. } => "token_classifier",
+            Extractor::Examples { .. } => "examples",
+            Extractor::Keyword { .. } => "keyword",
+            Extractor::Regex { .. } => "regex",
+            Extractor::Header { .. } => "header",
+            Extractor::Identity { .. } => "identity",
+            Extractor::Length { .. } => "length",
+            Extractor::Language { .. } => "language",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReasoningFamily {
+    /// The OpenAI `reasoning_effort` parameter.
+    Effort,
+    /// `chat_template_kwargs.enable_thinking` (Qwen-style templates): on unless effort is none.
+    EnableThinking,
+    /// The backend does not reason; `reasoning_effort` is dropped.
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backend {
+    pub name: String,
+    pub url: String,
+    pub model: String,
+    pub reasoning: ReasoningFamily,
+    /// Name of the environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    pub timeouts: Timeouts,
+    pub max_retries: u32,
+    /// Static headers added to every upstream request.
+    pub headers: Vec<(String, String)>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+/// Per-backend timeouts in milliseconds; `None` means the gateway's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect_ms: Option<u64>,
+    pub first_byte_ms: Option<u64>,
+    pub idle_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub name: String,
+    pub text: String,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub name: String,
+    pub priority: i64,
+    /// Whether the priority was written (routes without one have priority 0).
+    pub explicit_priority: bool,
+    pub condition: Cond,
+    pub action: Action,
+    pub is_default: bool,
+    pub span: Span,
+    pub name_span: Span,
+    /// The span of the condition as written (for lints).
+    pub condition_span: Span,
+}
+
+/// A typed condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    True,
+    False,
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Atom(Atom, Span),
+}
+
+/// A test on one signal. Every atom is false when its signal is absent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Atom {
+    /// A bool signal has this value.
+    Bool { signal: SignalId, value: bool },
+    /// A number read from a signal compared with a constant. `op` is never `Ne` (normalised).
+    Num { read: NumRead, op: CmpOp, value: f64 },
+    /// A category's top label is one of these.
+    Label { signal: SignalId, labels: Vec<LabelId> },
+    /// A set signal contains this label.
+    Contains { signal: SignalId, label: LabelId },
+    /// A string signal equals one of these.
+    Str { signal: SignalId, values: Vec<String> },
+}
+
+impl Atom {
+    pub fn signal(&self) -> SignalId {
+        match self {
+            Atom::Bool { signal, .. }
+            | Atom::Label { signal, .. }
+            | Atom::Contains { signal, .. }
+            | Atom::Str { signal, .. } => *signal,
+            Atom::Num { read, .. } => read.signal(),
+        }
+    }
+}
+
+/// A number read from a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NumRead {
+    /// The value of an int, float, score or similarity signal.
+    Value(SignalId),
+    /// A category's confidence in its top label.
+    Confidence(SignalId),
+    /// A category's probability of one label.
+    Prob(SignalId, LabelId),
+    /// How many labels a set signal holds.
+    Count(SignalId),
+}
+
+impl NumRead {
+    pub fn signal(self) -> SignalId {
+        match self {
+            NumRead::Value(s) | NumRead::Confidence(s) | NumRead::Prob(s, _) | NumRead::Count(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Backend(BackendAction),
+    Reject { status: u16, message: String },
+}
+
+/// What a route does to the request when it sends it to a backend. Every parameter may depend
+/// on a condition (`if … then … else …`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendAction {
+    pub backend: BackendId,
+    pub system_prompt: Option<Param<PromptRef>>,
+    pub system_prompt_mode: SystemPromptMode,
+    pub reasoning_effort: Option<Param<Effort>>,
+    pub max_tokens: Option<Param<u32>>,
+    pub temperature: Option<Param<f64>>,
+    pub top_p: Option<Param<f64>>,
+    /// Other request parameters, set as JSON values.
+    pub params: Vec<(String, Param<JsonValue>)>,
+    /// Headers added to the response to the client.
+    pub headers: Vec<(String, Param<String>)>,
+    /// Headers added to the request to the backend.
+    pub upstream_headers: Vec<(String, Param<String>)>,
+    /// Backends to try, in order, when this one fails before answering.
+    pub fallback: Vec<BackendId>,
+}
+
+/// A parameter value: a constant, or chosen by a condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param<T> {
+    Const(T),
+    If { condition: Cond, then: Box<Param<T>>, otherwise: Box<Param<T>> },
+}
+
+impl<T> Param<T> {
+    /// Every constant this parameter can take.
+    pub fn constants(&self) -> Vec<&T> {
+        match self {
+            Param::Const(v) => vec![v],
+            Param::If { then, otherwise, .. } => {
+                let mut v = then.constants();
+                v.extend(otherwise.constants());
+                v
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PromptRef {
+    Named(PromptId),
+    Inline(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SystemPromptMode {
+    /// Replace the client's system messages (the default).
+    Replace,
+    /// Put the policy's prompt before the client's system prompt.
+    Prepend,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Effort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+}
+
+impl Effort {
+    pub const ALL: [(&'static str, Effort); 5] = [
+        ("none", Effort::None),
+        ("minimal", Effort::Minimal),
+        ("low", Effort::Low),
+        ("medium", Effort::Medium),
+        ("high", Effort::High),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Effort::ALL.iter().find(|(_, e)| *e == self).map(|(n, _)| *n).unwrap_or("none")
+    }
+}
+
+/// A JSON value for request parameters, without depending on a JSON library's types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Array(Vec<JsonValue>),
+    Object(Vec<(String, JsonValue)>),
+}
+
+/// A policy test: signal values and the expected decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyTest {
+    pub name: String,
+    pub given: Vec<(SignalId, TestValue)>,
+    /// Index into [`Policy::routes`].
+    pub expect_route: usize,
+    /// Expected parameters, as written: (name, value) checked by `routerc test`.
+    pub expect_params: Vec<(String, JsonValue)>,
+    pub span: Span,
+}
+
+/// A signal value given in a test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestValue {
+    Bool(bool),
+    Number(f64),
+    String(String),
+    /// A category's top label with its confidence (1.0 when not written).
+    Label(LabelId, f64),
+    Set(Vec<LabelId>),
+    Absent,
+}

@@ -92,6 +92,22 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help line unless one (a did-you-mean, usually) is already there.
+    pub fn with_help_if_none(self, help: impl Into<String>) -> Diagnostic {
+        if self.help.is_none() {
+            self.with_help(help)
+        } else {
+            self
+        }
+    }
+
+    pub fn with_help_opt(self, help: Option<String>) -> Diagnostic {
+        match help {
+            Some(h) => self.with_help(h),
+            None => self,
+        }
+    }
+
     /// Adds "did you mean" help and a quick fix when `candidates` holds a close match.
     pub fn with_suggestion<'a>(
         mut self,

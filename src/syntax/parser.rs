@@ -116,7 +116,8 @@ impl ParseCtx {
                     "|" | "||" => "write `or`".to_string(),
                     "!" => "write `not`".to_string(),
                     "'" => "strings use double quotes".to_string(),
-                    _ => "comments start with `#`".to_string(),
+                    "/" => "comments start with `#`".to_string(),
+                    _ => "remove it".to_string(),
                 }),
             Tok::UnterminatedStr(_) => Diagnostic::new(&codes::E0003, span, "unterminated string")
                 .with_label("this string has no closing quote")
@@ -293,7 +294,7 @@ fn describe_token(tok: &Tok<'_>) -> String {
         Tok::Ident(n) => format!("name `{n}`"),
         Tok::Int(n) | Tok::Float(n) => format!("number `{n}`"),
         Tok::Duration(n) => format!("duration `{n}`"),
-        Tok::Str(s) => format!("string {s}"),
+        Tok::Str(s) => format!("string `{s}`"),
         other => {
             let text = token_text(other);
             if lexer::KEYWORDS.contains(&text.as_str()) {

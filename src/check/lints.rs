@@ -1,0 +1,493 @@
+//! Lints over a checked policy: unreachable routes, constant conditions and overlapping routes
+//! of equal priority.
+//!
+//! Conditions are reasoned about symbolically. Each signal read is a variable (a bool, a
+//! number read, a category's top label, one label's membership in a set, a string) whose
+//! possible values, including "absent", form a constraint: a set of intervals for numbers, a
+//! set (or co-set) of values otherwise. A condition becomes a disjunction of cubes (one
+//! constraint per variable), and questions become set questions:
+//! - always false: no non-empty cube;
+//! - always true: the cubes cover every value of every variable;
+//! - unreachable: each cube of the route is covered by the cubes of routes tried before it;
+//! - overlap: a cube of one route intersects a cube of the other.
+//!
+//! Variables are treated as independent (a category's confidence does not constrain its top
+//! label, for instance). That only ever adds combinations that cannot really happen, so
+//! "always", "never" and "covered" verdicts stay true; a lint may be missed, never invented.
+//! Work is bounded: a condition with too many cubes, or a cover search past its budget, is
+//! simply not reported, and each route is compared with at most [`WINDOW`] routes before it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::diagnostic::{codes, Diagnostic};
+use crate::policy::*;
+use crate::syntax::ast::CmpOp;
+
+/// How many earlier routes a route is compared with.
+const WINDOW: usize = 256;
+/// Largest disjunctive form kept for a condition.
+const MAX_CUBES: usize = 256;
+/// Steps one cover search may take.
+const COVER_BUDGET: u32 = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Var {
+    Bool(SignalId),
+    Num(NumRead),
+    Label(SignalId),
+    Contains(SignalId, LabelId),
+    Str(SignalId),
+}
+
+/// An interval of numbers; for integer variables the bounds are closed integers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Interval {
+    lo: f64,
+    lo_closed: bool,
+    hi: f64,
+    hi_closed: bool,
+}
+
+impl Interval {
+    fn is_empty(&self) -> bool {
+        self.lo > self.hi || (self.lo == self.hi && !(self.lo_closed && self.hi_closed))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Values {
+    /// Sorted, disjoint, non-empty intervals.
+    Num(Vec<Interval>),
+    /// Exactly these values.
+    In(BTreeSet<u32>),
+    /// Every value but these (strings, whose values are unbounded).
+    NotIn(BTreeSet<u32>),
+}
+
+/// The values a variable may take, and whether it may be absent.
+#[derive(Clone, Debug, PartialEq)]
+struct Constraint {
+    absent: bool,
+    values: Values,
+}
+
+/// Per-variable facts: the universe of values.
+struct Universe {
+    integer: HashMap<Var, bool>,
+    strings: HashMap<String, u32>,
+    policy_labels: HashMap<SignalId, u32>,
+    ranges: HashMap<SignalId, (f64, f64)>,
+}
+
+impl Universe {
+    fn new(policy: &Policy) -> Universe {
+        let mut policy_labels = HashMap::new();
+        let mut ranges = HashMap::new();
+        let mut integer = HashMap::new();
+        for (i, s) in policy.signals.iter().enumerate() {
+            let id = SignalId(i as u32);
+            policy_labels.insert(id, s.ty.labels().len() as u32);
+            if let Some(r) = s.ty.range() {
+                ranges.insert(id, r);
+            }
+            integer.insert(Var::Num(NumRead::Value(id)), s.ty == Type::Int);
+            integer.insert(Var::Num(NumRead::Count(id)), true);
+        }
+        Universe {
+            integer,
+            strings: HashMap::new(),
+            policy_labels,
+            ranges,
+        }
+    }
+
+    fn is_integer(&self, v: Var) -> bool {
+        self.integer.get(&v).copied().unwrap_or(false)
+    }
+
+    fn full(&self, v: Var) -> Constraint {
+        let values = match v {
+            Var::Bool(_) | Var::Contains(..) => Values::In([0, 1].into()),
+            Var::Label(s) => Values::In((0..self.policy_labels.get(&s).copied().unwrap_or(0)).collect()),
+            Var::Str(_) => Values::NotIn(BTreeSet::new()),
+            Var::Num(read) => {
+                let (lo, hi) = match read {
+                    NumRead::Value(s) => self.ranges.get(&s).copied().unwrap_or((f64::NEG_INFINITY, f64::INFINITY)),
+                    NumRead::Confidence(_) | NumRead::Prob(..) => (0.0, 1.0),
+                    NumRead::Count(s) => (0.0, f64::from(self.policy_labels.get(&s).copied().unwrap_or(0))),
+                };
+                Values::Num(vec![Interval { lo, lo_closed: lo.is_finite(), hi, hi_closed: hi.is_finite() }])
+            }
+        };
+        Constraint { absent: true, values }
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        let n = self.strings.len() as u32;
+        *self.strings.entry(s.to_string()).or_insert(n)
+    }
+
+    /// The constraint an atom puts on its variable.
+    fn atom(&mut self, atom: &Atom) -> (Var, Constraint) {
+        let (var, values) = match atom {
+            Atom::Bool { signal, value } => (Var::Bool(*signal), Values::In([u32::from(*value)].into())),
+            Atom::Label { signal, labels } => (Var::Label(*signal), Values::In(labels.iter().copied().collect())),
+            Atom::Contains { signal, label } => (Var::Contains(*signal, *label), Values::In([1].into())),
+            Atom::Str { signal, values } => (Var::Str(*signal), Values::In(values.iter().map(|s| self.intern(s)).collect())),
+            Atom::Num { read, op, value } => {
+                let v = *value;
+                let i = match op {
+                    CmpOp::Lt => Interval { lo: f64::NEG_INFINITY, lo_closed: false, hi: v, hi_closed: false },
+                    CmpOp::Le => Interval { lo: f64::NEG_INFINITY, lo_closed: false, hi: v, hi_closed: true },
+                    CmpOp::Gt => Interval { lo: v, lo_closed: false, hi: f64::INFINITY, hi_closed: false },
+                    CmpOp::Ge => Interval { lo: v, lo_closed: true, hi: f64::INFINITY, hi_closed: false },
+                    CmpOp::Eq | CmpOp::Ne => Interval { lo: v, lo_closed: true, hi: v, hi_closed: true },
+                };
+                (Var::Num(*read), Values::Num(vec![i]))
+            }
+        };
+        let c = Constraint { absent: false, values };
+        let full = self.full(var);
+        (var, self.intersect(var, &c, &full))
+    }
+
+    fn normalise(&self, var: Var, mut intervals: Vec<Interval>) -> Vec<Interval> {
+        if self.is_integer(var) {
+            for i in &mut intervals {
+                if i.lo.is_finite() {
+                    i.lo = if i.lo_closed { i.lo.ceil() } else { i.lo.floor() + 1.0 };
+                    i.lo_closed = true;
+                }
+                if i.hi.is_finite() {
+                    i.hi = if i.hi_closed { i.hi.floor() } else { i.hi.ceil() - 1.0 };
+                    i.hi_closed = true;
+                }
+            }
+        }
+        intervals.retain(|i| !i.is_empty());
+        intervals.sort_by(|a, b| a.lo.total_cmp(&b.lo));
+        intervals
+    }
+
+    fn intersect(&self, var: Var, a: &Constraint, b: &Constraint) -> Constraint {
+        let values = match (&a.values, &b.values) {
+            (Values::Num(x), Values::Num(y)) => {
+                let mut out = Vec::new();
+                for i in x {
+                    for j in y {
+                        let (lo, lo_closed) = if i.lo > j.lo {
+                            (i.lo, i.lo_closed)
+                        } else if j.lo > i.lo {
+                            (j.lo, j.lo_closed)
+                        } else {
+                            (i.lo, i.lo_closed && j.lo_closed)
+                        };
+                        let (hi, hi_closed) = if i.hi < j.hi {
+                            (i.hi, i.hi_closed)
+                        } else if j.hi < i.hi {
+                            (j.hi, j.hi_closed)
+                        } else {
+                            (i.hi, i.hi_closed && j.hi_closed)
+                        };
+                        out.push(Interval { lo, lo_closed, hi, hi_closed });
+                    }
+                }
+                Values::Num(self.normalise(var, out))
+            }
+            (Values::In(x), Values::In(y)) => Values::In(x.intersection(y).copied().collect()),
+            (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => Values::In(x.difference(y).copied().collect()),
+            (Values::NotIn(x), Values::NotIn(y)) => Values::NotIn(x.union(y).copied().collect()),
+            // Variables keep one kind of value set; mixing cannot happen.
+            (x, _) => x.clone(),
+        };
+        Constraint { absent: a.absent && b.absent, values }
+    }
+
+    /// Every value of the variable's universe not allowed by `c`.
+    fn complement(&self, var: Var, c: &Constraint) -> Constraint {
+        let full = self.full(var);
+        let values = match (&c.values, &full.values) {
+            (Values::Num(x), _) => {
+                let mut gaps = Vec::new();
+                let mut lo = f64::NEG_INFINITY;
+                let mut lo_closed = false;
+                for i in x {
+                    gaps.push(Interval { lo, lo_closed, hi: i.lo, hi_closed: !i.lo_closed });
+                    lo = i.hi;
+                    lo_closed = !i.hi_closed;
+                }
+                gaps.push(Interval { lo, lo_closed, hi: f64::INFINITY, hi_closed: false });
+                if self.is_integer(var) {
+                    // With closed integer bounds, the gap next to [a, b] starts at b + 1.
+                    for g in &mut gaps {
+                        if g.lo.is_finite() && !g.lo_closed {
+                            g.lo += 1.0;
+                            g.lo_closed = true;
+                        }
+                        if g.hi.is_finite() && !g.hi_closed {
+                            g.hi -= 1.0;
+                            g.hi_closed = true;
+                        }
+                    }
+                }
+                let gaps = Constraint { absent: false, values: Values::Num(self.normalise(var, gaps)) };
+                self.intersect(var, &gaps, &Constraint { absent: false, values: full.values.clone() }).values
+            }
+            (Values::In(x), Values::In(all)) => Values::In(all.difference(x).copied().collect()),
+            (Values::In(x), _) => Values::NotIn(x.clone()),
+            (Values::NotIn(x), _) => Values::In(x.clone()),
+        };
+        Constraint { absent: !c.absent, values }
+    }
+
+    fn is_empty(&self, c: &Constraint) -> bool {
+        !c.absent
+            && match &c.values {
+                Values::Num(x) => x.is_empty(),
+                Values::In(x) => x.is_empty(),
+                Values::NotIn(_) => false,
+            }
+    }
+
+    fn subset(&self, var: Var, a: &Constraint, b: &Constraint) -> bool {
+        let rest = self.intersect(var, a, &self.complement(var, b));
+        self.is_empty(&rest)
+    }
+}
+
+/// A conjunction of constraints, one per variable (a missing variable is unconstrained).
+type Cube = Vec<(Var, Constraint)>;
+
+fn get(cube: &Cube, var: Var) -> Option<&Constraint> {
+    cube.iter().find(|(v, _)| *v == var).map(|(_, c)| c)
+}
+
+/// The conjunction of two cubes, or `None` when it is empty.
+fn and_cubes(u: &Universe, a: &Cube, b: &Cube) -> Option<Cube> {
+    let mut out = a.clone();
+    for (var, c) in b {
+        match out.iter_mut().find(|(v, _)| v == var) {
+            Some((_, existing)) => {
+                let both = u.intersect(*var, existing, c);
+                if u.is_empty(&both) {
+                    return None;
+                }
+                *existing = both;
+            }
+            None => out.push((*var, c.clone())),
+        }
+    }
+    Some(out)
+}
+
+/// The condition (negated when `negate`) as a disjunction of non-empty cubes; `None` when it
+/// would exceed [`MAX_CUBES`].
+fn dnf(u: &mut Universe, cond: &Cond, negate: bool) -> Option<Vec<Cube>> {
+    let or = |u: &mut Universe, items: &[Cond], negate: bool| -> Option<Vec<Cube>> {
+        let mut out = Vec::new();
+        for i in items {
+            out.extend(dnf(u, i, negate)?);
+            if out.len() > MAX_CUBES {
+                return None;
+            }
+        }
+        Some(out)
+    };
+    let and = |u: &mut Universe, items: &[Cond], negate: bool| -> Option<Vec<Cube>> {
+        let mut acc: Vec<Cube> = vec![Vec::new()];
+        for i in items {
+            let next = dnf(u, i, negate)?;
+            let mut product = Vec::new();
+            for a in &acc {
+                for b in &next {
+                    if let Some(c) = and_cubes(u, a, b) {
+                        product.push(c);
+                    }
+                }
+                if product.len() > MAX_CUBES {
+                    return None;
+                }
+            }
+            acc = product;
+        }
+        Some(acc)
+    };
+    match (cond, negate) {
+        (Cond::True, false) | (Cond::False, true) => Some(vec![Vec::new()]),
+        (Cond::True, true) | (Cond::False, false) => Some(Vec::new()),
+        (Cond::And(items), false) | (Cond::Or(items), true) => and(u, items, negate),
+        (Cond::Or(items), false) | (Cond::And(items), true) => or(u, items, negate),
+        (Cond::Not(inner), _) => dnf(u, inner, !negate),
+        (Cond::Atom(atom, _), _) => {
+            let (var, c) = u.atom(atom);
+            let c = if negate { u.complement(var, &c) } else { c };
+            Some(if u.is_empty(&c) { Vec::new() } else { vec![vec![(var, c)]] })
+        }
+    }
+}
+
+fn intersects(u: &Universe, a: &Cube, b: &Cube) -> bool {
+    a.iter().all(|(var, c)| match get(b, *var) {
+        Some(d) => !u.is_empty(&u.intersect(*var, c, d)),
+        None => true,
+    })
+}
+
+/// Whether `cube` allows everything `target` allows.
+fn contains(u: &Universe, cube: &Cube, target: &Cube) -> bool {
+    cube.iter().all(|(var, c)| {
+        let t = get(target, *var).cloned().unwrap_or_else(|| u.full(*var));
+        u.subset(*var, &t, c)
+    })
+}
+
+/// Whether the union of `cubes` covers `target`: `None` when the budget ran out first.
+fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Option<bool> {
+    if *budget == 0 {
+        return None;
+    }
+    *budget -= 1;
+    let relevant: Vec<&Cube> = cubes.iter().copied().filter(|c| intersects(u, c, target)).collect();
+    if relevant.is_empty() {
+        return Some(false);
+    }
+    if relevant.iter().any(|c| contains(u, c, target)) {
+        return Some(true);
+    }
+    // Split the target along the first constraint of a relevant cube that does not contain
+    // it: inside that constraint the cube is one step closer to containing the target,
+    // outside it the cube no longer matters.
+    let cube = relevant[0];
+    for (var, c) in cube {
+        let t = get(target, *var).cloned().unwrap_or_else(|| u.full(*var));
+        if u.subset(*var, &t, c) {
+            continue;
+        }
+        let inside = u.intersect(*var, &t, c);
+        let outside = u.intersect(*var, &t, &u.complement(*var, c));
+        let with = |part: Constraint| {
+            let mut next: Cube = target.iter().filter(|(v, _)| v != var).cloned().collect();
+            next.push((*var, part));
+            next
+        };
+        return Some(covered(u, &with(inside), &relevant, budget)? && covered(u, &with(outside), &relevant, budget)?);
+    }
+    Some(true)
+}
+
+/// The lints of a checked policy, in route order.
+pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
+    let mut u = Universe::new(policy);
+    let forms: Vec<Option<Vec<Cube>>> = policy.routes.iter().map(|r| dnf(&mut u, &r.condition, false)).collect();
+    let mut out = Vec::new();
+    let mut always_true: Option<usize> = None;
+    let mut unreachable = vec![false; policy.routes.len()];
+
+    for (i, route) in policy.routes.iter().enumerate() {
+        if route.is_default {
+            continue;
+        }
+        let Some(form) = &forms[i] else { continue };
+
+        if form.is_empty() {
+            out.push(
+                Diagnostic::new(&codes::W0003, route.condition_span, format!("the condition of `{}` is always false", route.name))
+                    .with_label("no signal values satisfy this")
+                    .with_help("the route can never be chosen; fix the condition or remove the route"),
+            );
+            continue;
+        }
+
+        if let Some(first) = always_true {
+            let shadow = &policy.routes[first];
+            out.push(
+                Diagnostic::new(&codes::W0001, route.name_span, format!("unreachable route `{}`", route.name))
+                    .with_label("no request can reach this route")
+                    .with_related(shadow.condition_span, format!("`{}` matches every request first", shadow.name))
+                    .with_help("raise this route's priority above it, or remove one of them"),
+            );
+            unreachable[i] = true;
+            continue;
+        }
+
+        let mut budget = COVER_BUDGET;
+        if covered(&u, &Vec::new(), &form.iter().collect::<Vec<_>>(), &mut budget) == Some(true) {
+            out.push(
+                Diagnostic::new(&codes::W0002, route.condition_span, format!("the condition of `{}` is always true", route.name))
+                    .with_label("every request satisfies this, including ones without these signals")
+                    .with_help("every route tried after it is unreachable; use `default => …` for a catch-all"),
+            );
+            always_true = Some(i);
+            continue;
+        }
+
+        // Routes tried before this one (nearest first), that could take some of its requests.
+        let earlier: Vec<usize> = (0..i).rev().filter(|&j| !policy.routes[j].is_default && forms[j].is_some()).take(WINDOW).collect();
+        let mut covering: Vec<usize> = Vec::new();
+        let mut all_covered = true;
+        for cube in form {
+            let candidates: Vec<(usize, &Cube)> = earlier
+                .iter()
+                .flat_map(|&j| forms[j].iter().flatten().map(move |c| (j, c)))
+                .filter(|(_, c)| intersects(&u, c, cube))
+                .collect();
+            let covers = |without: &[usize]| {
+                let cubes: Vec<&Cube> = candidates.iter().filter(|(j, _)| !without.contains(j)).map(|(_, c)| *c).collect();
+                let mut budget = COVER_BUDGET;
+                covered(&u, cube, &cubes, &mut budget) == Some(true)
+            };
+            if !covers(&[]) {
+                all_covered = false;
+                break;
+            }
+            // Name only the routes that are needed: drop each one the others cover without.
+            let mut dropped: Vec<usize> = Vec::new();
+            let mut routes: Vec<usize> = candidates.iter().map(|(j, _)| *j).collect();
+            routes.dedup();
+            for &j in &routes {
+                dropped.push(j);
+                if !covers(&dropped) {
+                    dropped.pop();
+                }
+            }
+            for j in routes {
+                if !dropped.contains(&j) && !covering.contains(&j) {
+                    covering.push(j);
+                }
+            }
+        }
+        if all_covered {
+            covering.sort_unstable();
+            let mut d = Diagnostic::new(&codes::W0001, route.name_span, format!("unreachable route `{}`", route.name))
+                .with_label("every request this route matches is taken by an earlier route")
+                .with_help("raise its priority, narrow the earlier routes, or remove it");
+            for &j in covering.iter().take(3) {
+                let r = &policy.routes[j];
+                d = d.with_related(r.name_span, format!("`{}` is tried first", r.name));
+            }
+            out.push(d);
+            unreachable[i] = true;
+            continue;
+        }
+
+        if route.explicit_priority {
+            let overlap = earlier.iter().copied().find(|&j| {
+                let other = &policy.routes[j];
+                other.explicit_priority
+                    && other.priority == route.priority
+                    && !unreachable[j]
+                    && forms[j].iter().flatten().any(|a| form.iter().any(|b| intersects(&u, a, b)))
+            });
+            if let Some(j) = overlap {
+                let other = &policy.routes[j];
+                out.push(
+                    Diagnostic::new(&codes::W0004, route.name_span, format!("`{}` and `{}` can match the same request at priority {}", route.name, other.name, route.priority))
+                        .with_label("overlaps an earlier route of the same priority")
+                        .with_related(other.name_span, "this route wins by source order")
+                        .with_help("give them different priorities, or make their conditions exclusive"),
+                );
+            }
+        }
+    }
+    out
+}
