@@ -461,3 +461,90 @@ pub enum TestValue {
     Set(Vec<LabelId>),
     Absent,
 }
+
+/// A signal's value for one request, as the extractors produce it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SignalValue {
+    Bool(bool),
+    /// int, float, score and similarity signals. NaN counts as absent.
+    Number(f64),
+    String(String),
+    /// A category: the probability of each label, in declaration order. The top label is the
+    /// most probable one (the first on ties) and the confidence is its probability.
+    Category(Vec<f64>),
+    /// A set: the labels present.
+    Set(Vec<LabelId>),
+}
+
+impl SignalValue {
+    /// The top label of a category and its probability.
+    pub fn top_label(probs: &[f64]) -> Option<(LabelId, f64)> {
+        let mut best: Option<(LabelId, f64)> = None;
+        for (i, &p) in probs.iter().enumerate() {
+            if p.is_nan() {
+                return None;
+            }
+            if best.is_none_or(|(_, b)| p > b) {
+                best = Some((i as LabelId, p));
+            }
+        }
+        best
+    }
+}
+
+impl Cond {
+    /// The meaning of a condition, stated directly: `values[i]` is signal `i`'s value, `None`
+    /// when absent. This is the reference the engines are tested against.
+    pub fn eval(&self, values: &[Option<SignalValue>]) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::False => false,
+            Cond::And(items) => items.iter().all(|c| c.eval(values)),
+            Cond::Or(items) => items.iter().any(|c| c.eval(values)),
+            Cond::Not(inner) => !inner.eval(values),
+            Cond::Atom(atom, _) => atom.eval(values),
+        }
+    }
+}
+
+impl Atom {
+    /// False whenever the signal is absent (or NaN, or of an unexpected kind).
+    pub fn eval(&self, values: &[Option<SignalValue>]) -> bool {
+        let Some(Some(value)) = values.get(self.signal().0 as usize) else { return false };
+        match (self, value) {
+            (Atom::Bool { value: want, .. }, SignalValue::Bool(b)) => b == want,
+            (Atom::Str { values: want, .. }, SignalValue::String(s)) => want.contains(s),
+            (Atom::Label { labels, .. }, SignalValue::Category(probs)) => {
+                SignalValue::top_label(probs).is_some_and(|(top, _)| labels.contains(&top))
+            }
+            (Atom::Contains { label, .. }, SignalValue::Set(members)) => members.contains(label),
+            (Atom::Num { read, op, value: threshold }, v) => {
+                let x = match (read, v) {
+                    (NumRead::Value(_), SignalValue::Number(x)) => *x,
+                    (NumRead::Confidence(_), SignalValue::Category(probs)) => match SignalValue::top_label(probs) {
+                        Some((_, p)) => p,
+                        None => return false,
+                    },
+                    (NumRead::Prob(_, l), SignalValue::Category(probs)) => match probs.get(*l as usize) {
+                        Some(p) => *p,
+                        None => return false,
+                    },
+                    (NumRead::Count(_), SignalValue::Set(members)) => members.len() as f64,
+                    _ => return false,
+                };
+                if x.is_nan() {
+                    return false;
+                }
+                match op {
+                    CmpOp::Eq => x == *threshold,
+                    CmpOp::Ne => x != *threshold,
+                    CmpOp::Lt => x < *threshold,
+                    CmpOp::Le => x <= *threshold,
+                    CmpOp::Gt => x > *threshold,
+                    CmpOp::Ge => x >= *threshold,
+                }
+            }
+            _ => false,
+        }
+    }
+}

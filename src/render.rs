@@ -61,9 +61,9 @@ fn human(out: &mut dyn Write, sources: &SourceMap, d: &Diagnostic, color: bool) 
         .with_config(config)
         .with_code(d.code.id)
         .with_message(&d.message)
-        .with_label(Label::new(span(d.span)).with_message(&d.label).with_color(primary_color).with_order(0));
-    for (i, (s, msg)) in d.related.iter().enumerate() {
-        report = report.with_label(Label::new(span(*s)).with_message(msg).with_color(Color::Blue).with_order(i as i32 + 1));
+        .with_label(Label::new(span(d.span)).with_message(&d.label).with_color(primary_color));
+    for (s, msg) in &d.related {
+        report = report.with_label(Label::new(span(*s)).with_message(msg).with_color(Color::Blue));
     }
     if let Some(help) = &d.help {
         report = report.with_help(help);

@@ -100,6 +100,8 @@ pub struct ParsedFile {
     pub id: FileId,
     pub ast: ast::File,
     pub comments: Vec<Comment>,
+    /// `(keyword, name)` of every declaration in the text, including ones that did not parse.
+    pub declared: Vec<(&'static str, String)>,
 }
 
 /// A policy's files, parsed: the root first, then its includes in the order they were found.
@@ -145,6 +147,7 @@ pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
             id,
             ast: parsed.file,
             comments: parsed.comments,
+            declared: parsed.declared,
         }],
     };
     (program, diagnostics)
@@ -162,12 +165,19 @@ struct Loader<'p> {
 }
 
 impl Loader<'_> {
+    fn display_of(&self, key: &Path) -> String {
+        match self.by_path.get(key) {
+            Some(&id) => self.program.sources.get(id).name.clone(),
+            None => key.display().to_string(),
+        }
+    }
+
     /// `stack` holds the files being loaded above this one, to detect cycles.
     fn load_file(&mut self, path: PathBuf, name: String, included_at: Option<Span>, stack: &mut Vec<PathBuf>) {
         let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if let Some(pos) = stack.iter().position(|p| *p == key) {
             let at = included_at.unwrap_or_default();
-            let chain: Vec<String> = stack[pos..].iter().map(|p| p.display().to_string()).collect();
+            let chain: Vec<String> = stack[pos..].iter().map(|p| self.display_of(p)).collect();
             self.diagnostics.push(
                 Diagnostic::new(&codes::E0008, at, format!("include cycle: `{}` includes itself", name))
                     .with_label("this include closes the cycle")
@@ -236,6 +246,7 @@ impl Loader<'_> {
             id,
             ast: parsed.file,
             comments: parsed.comments,
+            declared: parsed.declared,
         });
         stack.push(key);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

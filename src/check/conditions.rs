@@ -130,6 +130,9 @@ impl Checker {
     }
 
     pub(super) fn unknown_signal(&mut self, name: &ast::Ident) {
+        if self.broken.contains(&("signal", name.name.clone())) {
+            return;
+        }
         let candidates: Vec<String> = self.signal_ids.keys().cloned().collect();
         let mut d = Diagnostic::new(&codes::E0201, name.span, format!("unknown signal `{}`", name.name))
             .with_label("no signal of this name is declared")
@@ -257,11 +260,28 @@ impl Checker {
                 }
             }
             (false, false) => {
+                let broken = |c: &Checker, o: &Operand| match o {
+                    Operand::Path(p) => c.broken.contains(&("signal", p.base.name.clone())),
+                    _ => false,
+                };
+                if broken(self, lhs) || broken(self, rhs) {
+                    // A signal whose declaration did not parse: its error was reported.
+                    return None;
+                }
+                // A side that is some category's label is not the mistake (`domian == math`):
+                // report only the other side, unless both are labels.
+                let is_label = |c: &Checker, o: &Operand| match o {
+                    Operand::Path(p) => c.signals.iter().any(|s| s.ty.as_ref().is_some_and(|t| t.labels().contains(&p.base.name))),
+                    _ => false,
+                };
+                let skip_labels = !(is_label(self, lhs) && is_label(self, rhs));
                 let mut reported = false;
                 for side in [lhs, rhs] {
                     if let Operand::Path(p) = side {
-                        self.unknown_signal(&p.base);
                         reported = true;
+                        if !(skip_labels && is_label(self, side)) {
+                            self.unknown_signal(&p.base);
+                        }
                     }
                 }
                 if !reported {

@@ -290,21 +290,25 @@ impl Checker {
             (Extractor::TokenClassifier { .. }, Type::Set(_)) => true,
             (Extractor::Examples { .. }, Type::Similarity) => true,
             (Extractor::Keyword { .. } | Extractor::Regex { .. }, Type::Bool) => true,
-            (Extractor::Header { .. } | Extractor::Identity { .. } | Extractor::Language { .. }, Type::String) => true,
+            (Extractor::Header { .. }, Type::String | Type::Int | Type::Float | Type::Bool) => true,
+            (Extractor::Identity { .. } | Extractor::Language { .. }, Type::String) => true,
             (Extractor::Length { .. }, Type::Int) => true,
             _ => false,
         };
         if !ok {
+            let written: Vec<&str> = s.extractor.path.iter().map(|i| i.name.as_str()).collect();
+            let written = written.join(".");
             let gives = match ex {
                 Extractor::Classifier { .. } => "a `category` (or a `score` with `label:`)",
                 Extractor::TokenClassifier { .. } => "a `set`",
                 Extractor::Examples { .. } => "a `similarity`",
                 Extractor::Keyword { .. } | Extractor::Regex { .. } => "a `bool`",
-                Extractor::Header { .. } | Extractor::Identity { .. } | Extractor::Language { .. } => "a `string`",
+                Extractor::Header { .. } => "a `string`, `int`, `float` or `bool` (parsed from the header's value)",
+                Extractor::Identity { .. } | Extractor::Language { .. } => "a `string`",
                 Extractor::Length { .. } => "an `int`",
             };
             self.error(
-                Diagnostic::new(&codes::E0305, s.ty.span, format!("`{}` does not produce a `{}`", ex.name(), ty.keyword()))
+                Diagnostic::new(&codes::E0305, s.ty.span, format!("`{}` does not produce a `{}`", written, ty.keyword()))
                     .with_label(format!("declared as `{}`", ty.keyword()))
                     .with_related(s.extractor.span, format!("this extractor gives {gives}")),
             );

@@ -17,14 +17,18 @@
 //! Work is bounded: a condition with too many cubes, or a cover search past its budget, is
 //! simply not reported, and each route is compared with at most [`WINDOW`] routes before it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::policy::*;
 use crate::syntax::ast::CmpOp;
 
-/// How many earlier routes a route is compared with.
+/// How many earlier routes a route is compared with, at most.
 const WINDOW: usize = 256;
+/// Route comparisons per policy: huge policies get a narrower window so checking stays linear.
+const PAIR_BUDGET: usize = 500_000;
+/// Conditions with more atoms than this are not linted.
+const MAX_ATOMS: usize = 256;
 /// Largest disjunctive form kept for a condition.
 const MAX_CUBES: usize = 256;
 /// Steps one cover search may take.
@@ -58,10 +62,10 @@ impl Interval {
 enum Values {
     /// Sorted, disjoint, non-empty intervals.
     Num(Vec<Interval>),
-    /// Exactly these values.
-    In(BTreeSet<u32>),
-    /// Every value but these (strings, whose values are unbounded).
-    NotIn(BTreeSet<u32>),
+    /// Exactly these values (sorted, no duplicates).
+    In(Vec<u32>),
+    /// Every value but these (strings, whose values are unbounded; sorted, no duplicates).
+    NotIn(Vec<u32>),
 }
 
 /// The values a variable may take, and whether it may be absent.
@@ -71,50 +75,44 @@ struct Constraint {
     values: Values,
 }
 
-/// Per-variable facts: the universe of values.
+/// Per-signal facts that give each variable its universe of values.
 struct Universe {
-    integer: HashMap<Var, bool>,
     strings: HashMap<String, u32>,
-    policy_labels: HashMap<SignalId, u32>,
-    ranges: HashMap<SignalId, (f64, f64)>,
+    /// Per signal: number of labels, value range, whether its value is an integer.
+    labels: Vec<u32>,
+    ranges: Vec<(f64, f64)>,
+    integer: Vec<bool>,
 }
 
 impl Universe {
     fn new(policy: &Policy) -> Universe {
-        let mut policy_labels = HashMap::new();
-        let mut ranges = HashMap::new();
-        let mut integer = HashMap::new();
-        for (i, s) in policy.signals.iter().enumerate() {
-            let id = SignalId(i as u32);
-            policy_labels.insert(id, s.ty.labels().len() as u32);
-            if let Some(r) = s.ty.range() {
-                ranges.insert(id, r);
-            }
-            integer.insert(Var::Num(NumRead::Value(id)), s.ty == Type::Int);
-            integer.insert(Var::Num(NumRead::Count(id)), true);
-        }
+        let all = (f64::NEG_INFINITY, f64::INFINITY);
         Universe {
-            integer,
             strings: HashMap::new(),
-            policy_labels,
-            ranges,
+            labels: policy.signals.iter().map(|s| s.ty.labels().len() as u32).collect(),
+            ranges: policy.signals.iter().map(|s| s.ty.range().unwrap_or(all)).collect(),
+            integer: policy.signals.iter().map(|s| s.ty == Type::Int).collect(),
         }
     }
 
     fn is_integer(&self, v: Var) -> bool {
-        self.integer.get(&v).copied().unwrap_or(false)
+        match v {
+            Var::Num(NumRead::Value(s)) => self.integer[s.0 as usize],
+            Var::Num(NumRead::Count(_)) => true,
+            _ => false,
+        }
     }
 
     fn full(&self, v: Var) -> Constraint {
         let values = match v {
-            Var::Bool(_) | Var::Contains(..) => Values::In([0, 1].into()),
-            Var::Label(s) => Values::In((0..self.policy_labels.get(&s).copied().unwrap_or(0)).collect()),
-            Var::Str(_) => Values::NotIn(BTreeSet::new()),
+            Var::Bool(_) | Var::Contains(..) => Values::In(vec![0, 1]),
+            Var::Label(s) => Values::In((0..self.labels[s.0 as usize]).collect()),
+            Var::Str(_) => Values::NotIn(Vec::new()),
             Var::Num(read) => {
                 let (lo, hi) = match read {
-                    NumRead::Value(s) => self.ranges.get(&s).copied().unwrap_or((f64::NEG_INFINITY, f64::INFINITY)),
+                    NumRead::Value(s) => self.ranges[s.0 as usize],
                     NumRead::Confidence(_) | NumRead::Prob(..) => (0.0, 1.0),
-                    NumRead::Count(s) => (0.0, f64::from(self.policy_labels.get(&s).copied().unwrap_or(0))),
+                    NumRead::Count(s) => (0.0, f64::from(self.labels[s.0 as usize])),
                 };
                 Values::Num(vec![Interval { lo, lo_closed: lo.is_finite(), hi, hi_closed: hi.is_finite() }])
             }
@@ -130,10 +128,13 @@ impl Universe {
     /// The constraint an atom puts on its variable.
     fn atom(&mut self, atom: &Atom) -> (Var, Constraint) {
         let (var, values) = match atom {
-            Atom::Bool { signal, value } => (Var::Bool(*signal), Values::In([u32::from(*value)].into())),
-            Atom::Label { signal, labels } => (Var::Label(*signal), Values::In(labels.iter().copied().collect())),
-            Atom::Contains { signal, label } => (Var::Contains(*signal, *label), Values::In([1].into())),
-            Atom::Str { signal, values } => (Var::Str(*signal), Values::In(values.iter().map(|s| self.intern(s)).collect())),
+            Atom::Bool { signal, value } => (Var::Bool(*signal), Values::In(vec![u32::from(*value)])),
+            Atom::Label { signal, labels } => (Var::Label(*signal), Values::In(sorted(labels.clone()))),
+            Atom::Contains { signal, label } => (Var::Contains(*signal, *label), Values::In(vec![1])),
+            Atom::Str { signal, values } => {
+                let ids = values.iter().map(|s| self.intern(s)).collect();
+                (Var::Str(*signal), Values::In(sorted(ids)))
+            }
             Atom::Num { read, op, value } => {
                 let v = *value;
                 let i = match op {
@@ -194,9 +195,11 @@ impl Universe {
                 }
                 Values::Num(self.normalise(var, out))
             }
-            (Values::In(x), Values::In(y)) => Values::In(x.intersection(y).copied().collect()),
-            (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => Values::In(x.difference(y).copied().collect()),
-            (Values::NotIn(x), Values::NotIn(y)) => Values::NotIn(x.union(y).copied().collect()),
+            (Values::In(x), Values::In(y)) => Values::In(x.iter().copied().filter(|v| y.binary_search(v).is_ok()).collect()),
+            (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => {
+                Values::In(x.iter().copied().filter(|v| y.binary_search(v).is_err()).collect())
+            }
+            (Values::NotIn(x), Values::NotIn(y)) => Values::NotIn(sorted(x.iter().chain(y).copied().collect())),
             // Variables keep one kind of value set; mixing cannot happen.
             (x, _) => x.clone(),
         };
@@ -233,7 +236,7 @@ impl Universe {
                 let gaps = Constraint { absent: false, values: Values::Num(self.normalise(var, gaps)) };
                 self.intersect(var, &gaps, &Constraint { absent: false, values: full.values.clone() }).values
             }
-            (Values::In(x), Values::In(all)) => Values::In(all.difference(x).copied().collect()),
+            (Values::In(x), Values::In(all)) => Values::In(all.iter().copied().filter(|v| x.binary_search(v).is_err()).collect()),
             (Values::In(x), _) => Values::NotIn(x.clone()),
             (Values::NotIn(x), _) => Values::In(x.clone()),
         };
@@ -326,9 +329,49 @@ fn dnf(u: &mut Universe, cond: &Cond, negate: bool) -> Option<Vec<Cube>> {
     }
 }
 
+fn atoms(c: &Cond) -> usize {
+    match c {
+        Cond::True | Cond::False => 0,
+        Cond::Atom(..) => 1,
+        Cond::Not(inner) => atoms(inner),
+        Cond::And(items) | Cond::Or(items) => items.iter().map(atoms).sum(),
+    }
+}
+
+fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Whether two constraints on one variable share a value, without building the intersection
+/// (this is the lints' inner loop).
+fn overlap(u: &Universe, var: Var, a: &Constraint, b: &Constraint) -> bool {
+    if a.absent && b.absent {
+        return true;
+    }
+    match (&a.values, &b.values) {
+        (Values::Num(_), Values::Num(_)) => !u.is_empty(&u.intersect(var, a, b)),
+        (Values::In(x), Values::In(y)) => {
+            let (mut i, mut j) = (0, 0);
+            while i < x.len() && j < y.len() {
+                match x[i].cmp(&y[j]) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => return true,
+                }
+            }
+            false
+        }
+        (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => x.iter().any(|v| y.binary_search(v).is_err()),
+        (Values::NotIn(_), Values::NotIn(_)) => true,
+        _ => false,
+    }
+}
+
 fn intersects(u: &Universe, a: &Cube, b: &Cube) -> bool {
     a.iter().all(|(var, c)| match get(b, *var) {
-        Some(d) => !u.is_empty(&u.intersect(*var, c, d)),
+        Some(d) => overlap(u, *var, c, d),
         None => true,
     })
 }
@@ -378,7 +421,12 @@ fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Op
 /// The lints of a checked policy, in route order.
 pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
     let mut u = Universe::new(policy);
-    let forms: Vec<Option<Vec<Cube>>> = policy.routes.iter().map(|r| dnf(&mut u, &r.condition, false)).collect();
+    let forms: Vec<Option<Vec<Cube>>> = policy
+        .routes
+        .iter()
+        .map(|r| if atoms(&r.condition) > MAX_ATOMS { None } else { dnf(&mut u, &r.condition, false) })
+        .collect();
+    let window = WINDOW.min(PAIR_BUDGET / policy.routes.len().max(1)).max(1);
     let mut out = Vec::new();
     let mut always_true: Option<usize> = None;
     let mut unreachable = vec![false; policy.routes.len()];
@@ -410,8 +458,12 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
             continue;
         }
 
+        // A request with none of these signals satisfies no atom, so a condition can only be
+        // always true if some cube allows every one of its variables to be absent: a cheap
+        // test that spares most routes the cover search.
+        let absent_ok = form.iter().any(|cube| cube.iter().all(|(_, c)| c.absent));
         let mut budget = COVER_BUDGET;
-        if covered(&u, &Vec::new(), &form.iter().collect::<Vec<_>>(), &mut budget) == Some(true) {
+        if absent_ok && covered(&u, &Vec::new(), &form.iter().collect::<Vec<_>>(), &mut budget) == Some(true) {
             out.push(
                 Diagnostic::new(&codes::W0002, route.condition_span, format!("the condition of `{}` is always true", route.name))
                     .with_label("every request satisfies this, including ones without these signals")
@@ -422,7 +474,7 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         }
 
         // Routes tried before this one (nearest first), that could take some of its requests.
-        let earlier: Vec<usize> = (0..i).rev().filter(|&j| !policy.routes[j].is_default && forms[j].is_some()).take(WINDOW).collect();
+        let earlier: Vec<usize> = (0..i).rev().filter(|&j| !policy.routes[j].is_default && forms[j].is_some()).take(window).collect();
         let mut covering: Vec<usize> = Vec::new();
         let mut all_covered = true;
         for cube in form {

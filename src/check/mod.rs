@@ -32,8 +32,8 @@ pub struct Checked {
 /// checker adds its own.
 pub fn check(program: &Program, mut diagnostics: Diagnostics) -> Checked {
     let mut checker = Checker::default();
-    checker.run(program);
     let errors_before = diagnostics.has_errors();
+    checker.run(program, errors_before);
     diagnostics.items.extend(checker.diagnostics);
     let policy = if errors_before || diagnostics.has_errors() {
         None
@@ -68,6 +68,9 @@ pub(crate) struct Checker {
     pub backend_uses: Vec<u32>,
     pub prompt_uses: Vec<u32>,
     pub policy: Option<Policy>,
+    /// `(keyword, name)` of declarations that did not parse: their uses are not reported as
+    /// unknown, since the declaration's own error says what is wrong.
+    pub broken: std::collections::HashSet<(&'static str, String)>,
 }
 
 impl Checker {
@@ -75,8 +78,24 @@ impl Checker {
         self.diagnostics.push(d);
     }
 
-    fn run(&mut self, program: &Program) {
+    /// `syntax_errors`: loading or parsing reported errors, so parts of the policy are missing.
+    fn run(&mut self, program: &Program, syntax_errors: bool) {
         let items: Vec<&Item> = program.items().collect();
+        if syntax_errors {
+            self.broken = program.files.iter().flat_map(|f| f.declared.iter().cloned()).collect();
+            for item in &items {
+                let keyword = match item {
+                    Item::Signal(_) => "signal",
+                    Item::Backend(_) => "backend",
+                    Item::Prompt(_) => "prompt",
+                    Item::Route(_) => "route",
+                    _ => continue,
+                };
+                if let Some(name) = item.name() {
+                    self.broken.remove(&(keyword, name.name.clone()));
+                }
+            }
+        }
         // Declarations first, so that routes can refer to things declared after them.
         for item in &items {
             match item {
@@ -127,7 +146,7 @@ impl Checker {
         }
         // Declarations that did not parse may have held the default route or the uses of a
         // declaration: the checks that need the whole file are skipped then, not guessed.
-        let complete = !items.iter().any(|i| matches!(i, Item::Error(_)));
+        let complete = !syntax_errors;
         if defaults.is_empty() && complete {
             let end = program.files.first().map(|f| {
                 let e = f.ast.span.end;
@@ -153,7 +172,9 @@ impl Checker {
             }
         }
 
-        if complete {
+        // A use that failed to check may have been the only one: with errors, "unused"
+        // would often be wrong.
+        if complete && !self.diagnostics.iter().any(|d| d.severity() == crate::diagnostic::Severity::Error) {
             self.report_unused();
         }
 
@@ -230,6 +251,7 @@ impl Checker {
                 self.backend_uses[id.0 as usize] += 1;
                 Some(id)
             }
+            None if self.broken.contains(&("backend", name.name.clone())) => None,
             None => {
                 let candidates: Vec<String> = self.backend_ids.keys().cloned().collect();
                 let d = Diagnostic::new(&codes::E0203, name.span, format!("unknown backend `{}`", name.name))

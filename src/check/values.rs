@@ -34,7 +34,7 @@ const ACTION_FIELDS: &[&str] = &[
     "fallback",
 ];
 
-const EXPECT_FIELDS: &[&str] = &["backend", "reasoning_effort", "max_tokens", "system_prompt", "temperature", "top_p", "status", "message"];
+const EXPECT_FIELDS: &[&str] = &["reasoning_effort", "max_tokens", "system_prompt", "temperature", "top_p", "status", "message"];
 
 /// Request fields the gateway owns: a route sets them through the typed fields or not at all.
 const MANAGED_PARAMS: &[&str] = &["model", "messages", "stream", "max_tokens", "reasoning_effort", "temperature", "top_p"];
@@ -142,6 +142,7 @@ impl Checker {
                         *slot = Some(*ms);
                         true
                     }
+                    Value::Error(_) => false,
                     v => {
                         let help = match v {
                             Value::Int(i) => format!("add a unit: `{}s` or `{}ms`", i.value, i.value),
@@ -176,7 +177,8 @@ impl Checker {
             ok &= good;
         }
         for (field, present) in [("url", url.is_some()), ("model", model.is_some())] {
-            if !present && !b.fields.iter().any(|f| f.key.name == field) {
+            let misspelt = b.fields.iter().any(|f| !BACKEND_FIELDS.contains(&f.key.name.as_str()) && crate::diagnostic::suggest(&f.key.name, [field]).is_some());
+            if !present && !misspelt && !b.fields.iter().any(|f| f.key.name == field) {
                 self.error(
                     Diagnostic::new(&codes::E0215, b.name.span, format!("backend `{}` has no `{field}`", b.name.name))
                         .with_label(format!("`{field}` is required"))
@@ -327,6 +329,7 @@ impl Checker {
                     self.prompt_uses[id.0 as usize] += 1;
                     Some(PromptRef::Named(id))
                 }
+                None if self.broken.contains(&("prompt", n.name.clone())) => None,
                 None => {
                     let candidates: Vec<String> = self.prompt_ids.keys().cloned().collect();
                     self.error(
@@ -355,7 +358,7 @@ impl Checker {
         match v {
             Value::Int(i) if (1..=i64::from(u32::MAX)).contains(&i.value) => Some(i.value as u32),
             Value::Int(i) => {
-                self.error(invalid(i.span, format!("`max_tokens` must be positive, not `{}`", i.value), "out of range"));
+                self.error(invalid(i.span, format!("`max_tokens` must be from 1 to {}, not `{}`", u32::MAX, i.value), "out of range"));
                 None
             }
             other => {
@@ -517,7 +520,7 @@ impl Checker {
         }
         let expect_route = match ordered.iter().position(|n| *n == t.expect.name) {
             Some(i) => Some(i),
-            None if declared.contains_key(&t.expect.name) => None, // a route with errors
+            None if declared.contains_key(&t.expect.name) || self.broken.contains(&("route", t.expect.name.clone())) => None, // a route with errors
             None => {
                 let mut candidates: Vec<&str> = declared.keys().map(String::as_str).collect();
                 candidates.push("default");

@@ -42,7 +42,7 @@ codes! {
     E0004 Error "invalid escape"
         "Inside strings, `\\\\`, `\\\"`, `\\n`, `\\t`, `\\r`, `\\0` and `\\u{…}` are the only escapes.";
     E0005 Error "number out of range"
-        "An integer literal does not fit in 64 bits, or a number is not finite.";
+        "An integer literal does not fit in 64 bits, a number is not finite, or a number runs into letters (`5min`: durations take `ms`, `s` and `m`).";
     E0006 Error "nesting too deep"
         "Conditions and values may nest at most 64 levels (parentheses, `not`, `if`, lists, maps). Deeper nesting is refused rather than risking the compiler's stack.";
     E0007 Error "cannot read file"
@@ -87,8 +87,6 @@ codes! {
         "A backend declaration lacks a required field (`url` and `model`).";
     E0216 Error "unknown route"
         "A test expects a route that is not declared.";
-    E0217 Error "reserved name"
-        "A declaration uses a name the language reserves, such as `default` for routes.";
     E0301 Error "type mismatch"
         "The two sides of a comparison, or a value and the field it is given to, have incompatible types: a score compared with a string, a label with an int.";
     E0302 Error "threshold out of range"
@@ -98,9 +96,9 @@ codes! {
     E0304 Error "not a condition"
         "A `when` clause or `if` must be a boolean: a `bool` signal, a comparison, or `true` / `false`.";
     E0305 Error "extractor does not produce this type"
-        "The declared type and the extractor disagree: `classifier` gives a `category` or a `score`, `token_classifier` a `set`, `examples` a `similarity`, `keyword` and `regex` a `bool`, `length.*` an `int`, `header`, `identity.*` and `language` a `string`.";
+        "The declared type and the extractor disagree: `classifier` gives a `category` or a `score`, `token_classifier` a `set`, `examples` a `similarity`, `keyword` and `regex` a `bool`, `length.*` an `int`, `identity.*` and `language` a `string`; `header` a `string`, or an `int`, `float` or `bool` parsed from the header's value.";
     E0306 Error "invalid value"
-        "A field or parameter has a value outside what it accepts, such as `reasoning_effort: extreme`, a negative `max_tokens` or an empty keyword list.";
+        "A field or parameter has a value outside what it accepts, such as `reasoning_effort: extreme`, a negative `max_tokens` or an empty list.";
     E0307 Error "invalid status code"
         "A reject status must be an HTTP error status between 400 and 599.";
     E0308 Error "invalid test value"
@@ -114,7 +112,7 @@ codes! {
     W0004 Warning "overlapping routes of equal priority"
         "Two routes declare the same priority and some request can match both. Source order decides between them, which is easy to break by moving code; give them different priorities or make the conditions exclusive.";
     W0005 Warning "unused signal"
-        "The signal is declared but no route, value or test reads it. Unused neural signals still cost a model in memory.";
+        "The signal is declared but no route condition or action value reads it (tests do not count). Unused neural signals still cost a model in memory.";
     W0006 Warning "unused backend"
         "The backend is declared but no route sends requests to it.";
     W0007 Warning "unused prompt"

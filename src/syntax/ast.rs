@@ -21,12 +21,13 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Include(Include),
-    Signal(SignalDecl),
+    // The large declarations are boxed: the parser moves items around by value.
+    Signal(Box<SignalDecl>),
     Backend(BackendDecl),
     Prompt(PromptDecl),
-    Route(RouteDecl),
+    Route(Box<RouteDecl>),
     Default(DefaultDecl),
-    Test(TestDecl),
+    Test(Box<TestDecl>),
     /// A declaration that did not parse; its diagnostic was already reported.
     Error(Span),
 }
@@ -295,8 +296,9 @@ impl CmpOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
     /// `name`, `name.member` or `name[label]`. Whether `name` is a signal or a label is
-    /// decided by the checker from the other side of the comparison.
-    Path(Path),
+    /// decided by the checker from the other side of the comparison. Boxed to keep operands
+    /// (and so every condition node) small.
+    Path(Box<Path>),
     Str(StrLit),
     Int(IntLit),
     Float(FloatLit),

@@ -105,6 +105,10 @@ pub enum Tok<'s> {
     /// `250ms`, `30s`, `2m`: durations for backend timeouts.
     #[regex(r"[0-9][0-9_]*(ms|s|m)")]
     Duration(&'s str),
+    /// A number run into letters (`5min`, `30sec`, `12abc`): one token, so the message can say
+    /// what is wrong with it instead of complaining about what follows.
+    #[regex(r"[0-9][0-9_]*[A-Za-z_][A-Za-z0-9_]*", priority = 1)]
+    BadNumber(&'s str),
     /// A complete string literal, quotes included; escapes are decoded by [`unescape`].
     #[regex(r#""([^"\\\n]|\\[^\n])*""#)]
     Str(&'s str),
@@ -125,29 +129,78 @@ pub struct Comment {
     pub text: String,
 }
 
-/// The tokens of one file, with byte offsets, plus the comments that were skipped.
+/// A stream of tokens with byte offsets for the parser; comments are kept aside in
+/// [`Tokens::comments`] as they go by. Streaming (rather than collecting every token first)
+/// keeps a large file's tokens out of memory.
+pub struct Tokens<'s> {
+    lexer: logos::Lexer<'s, Tok<'s>>,
+    file: FileId,
+    pub comments: Vec<Comment>,
+    /// `(keyword, name)` for every `signal NAME`, `backend NAME`, `prompt NAME` and
+    /// `route NAME` in the text, whether or not the declaration parses: the checker uses it
+    /// to stay quiet about uses of a declaration whose syntax error was already reported.
+    pub declared: Vec<(&'static str, String)>,
+    previous: Option<&'static str>,
+}
+
+impl<'s> Iterator for Tokens<'s> {
+    type Item = (usize, Tok<'s>, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let result = self.lexer.next()?;
+            let range = self.lexer.span();
+            return Some(match result {
+                Ok(Tok::Comment(text)) => {
+                    self.comments.push(Comment {
+                        span: Span::new(self.file, range.start, range.end),
+                        text: text.trim_end().to_string(),
+                    });
+                    continue;
+                }
+                Ok(tok) => {
+                    if let (Some(keyword), Tok::Ident(name)) = (self.previous, &tok) {
+                        self.declared.push((keyword, name.to_string()));
+                    }
+                    self.previous = match tok {
+                        Tok::Signal => Some("signal"),
+                        Tok::Backend => Some("backend"),
+                        Tok::Prompt => Some("prompt"),
+                        Tok::Route => Some("route"),
+                        _ => None,
+                    };
+                    (range.start, tok, range.end)
+                }
+                Err(()) => (range.start, Tok::Unknown(self.lexer.slice()), range.end),
+            });
+        }
+    }
+}
+
+/// Splits `src` into tokens. Never fails: unknown characters become [`Tok::Unknown`].
+pub fn tokens(src: &str, file: FileId) -> Tokens<'_> {
+    Tokens {
+        lexer: Tok::lexer(src),
+        file,
+        comments: Vec::new(),
+        declared: Vec::new(),
+        previous: None,
+    }
+}
+
+/// All tokens and comments of a text at once (for tests and tools).
 pub struct Lexed<'s> {
     pub tokens: Vec<(usize, Tok<'s>, usize)>,
     pub comments: Vec<Comment>,
 }
 
-/// Splits `src` into tokens. Never fails: unknown characters become [`Tok::Unknown`].
 pub fn lex(src: &str, file: FileId) -> Lexed<'_> {
-    let mut tokens = Vec::new();
-    let mut comments = Vec::new();
-    let mut lexer = Tok::lexer(src);
-    while let Some(result) = lexer.next() {
-        let range = lexer.span();
-        match result {
-            Ok(Tok::Comment(text)) => comments.push(Comment {
-                span: Span::new(file, range.start, range.end),
-                text: text.trim_end().to_string(),
-            }),
-            Ok(tok) => tokens.push((range.start, tok, range.end)),
-            Err(()) => tokens.push((range.start, Tok::Unknown(lexer.slice()), range.end)),
-        }
+    let mut t = tokens(src, file);
+    let tokens: Vec<_> = t.by_ref().collect();
+    Lexed {
+        tokens,
+        comments: t.comments,
     }
-    Lexed { tokens, comments }
 }
 
 /// Why a string literal's escapes could not be decoded, with the byte range of the bad escape

@@ -38,17 +38,19 @@ pub struct ParseCtx {
 pub struct Parsed {
     pub file: File,
     pub comments: Vec<Comment>,
+    /// Names declared in the text, parsed or not (see [`lexer::Tokens::declared`]).
+    pub declared: Vec<(&'static str, String)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Parses one file's text. Never fails: syntax errors become diagnostics and `Error` items.
 pub fn parse(src: &str, file: FileId) -> Parsed {
-    let lexed = lexer::lex(src, file);
+    let mut stream = lexer::tokens(src, file);
     let mut ctx = ParseCtx {
         file,
         diagnostics: Vec::new(),
     };
-    let tokens = lexed.tokens.into_iter().map(Ok::<_, ()>);
+    let tokens = stream.by_ref().map(Ok::<_, ()>);
     let items = match generated::FileParser::new().parse(&mut ctx, tokens) {
         Ok(items) => items,
         // Recovery at the item level means the parser only gives up on errors it cannot
@@ -64,7 +66,8 @@ pub fn parse(src: &str, file: FileId) -> Parsed {
             items,
             span: Span::new(file, 0, src.len()),
         },
-        comments: lexed.comments,
+        comments: stream.comments,
+        declared: stream.declared,
         diagnostics: ctx.diagnostics,
     }
 }
@@ -108,7 +111,7 @@ impl ParseCtx {
 
     fn unexpected(&self, tok: &Tok<'_>, span: Span, expected: &[String]) -> Diagnostic {
         match tok {
-            Tok::Unknown(text) => Diagnostic::new(&codes::E0002, span, format!("unrecognised character `{}`", text.escape_debug()))
+            Tok::Unknown(text) => Diagnostic::new(&codes::E0002, span, format!("unrecognised character `{}`", text.escape_default().to_string().replace("\\'", "'")))
                 .with_label("not part of the language")
                 .with_help(match *text {
                     ";" => "declarations need no terminator; remove the `;`".to_string(),
@@ -119,6 +122,9 @@ impl ParseCtx {
                     "/" => "comments start with `#`".to_string(),
                     _ => "remove it".to_string(),
                 }),
+            Tok::BadNumber(text) => Diagnostic::new(&codes::E0005, span, format!("`{text}` is not a number or a duration"))
+                .with_label("letters after a number")
+                .with_help("durations take the units `ms`, `s` and `m` (`250ms`, `30s`, `2m`); names cannot start with a digit"),
             Tok::UnterminatedStr(_) => Diagnostic::new(&codes::E0003, span, "unterminated string")
                 .with_label("this string has no closing quote")
                 .with_help("close it with `\"` on the same line; write `\\n` for a line break"),
@@ -128,6 +134,12 @@ impl ParseCtx {
                 match expected_list(expected) {
                     Some(list) => d = d.with_label(format!("expected {list}")),
                     None => d = d.with_label("not expected here"),
+                }
+                if *tok == Tok::Assign && expected.iter().any(|e| e == "\"==\"") {
+                    d = d
+                        .with_label("`=` is not a comparison")
+                        .with_help("write `==` to compare")
+                        .with_fix("replace with `==`", span, "==");
                 }
                 if let Tok::Ident(name) = tok {
                     if let Some(kw) = crate::diagnostic::suggest(name, lexer::KEYWORDS.iter().copied()) {
@@ -203,10 +215,11 @@ impl ParseCtx {
             return Nested(error(span), TOO_DEEP);
         }
         if child_depth + 1 > MAX_DEPTH {
+            let at = Span { end: span.start + 1, ..span };
             self.diagnostics.push(
-                Diagnostic::new(&codes::E0006, span, format!("nesting too deep: more than {MAX_DEPTH} levels"))
-                    .with_label("this expression nests too deeply")
-                    .with_help("split the condition into separate routes or signals"),
+                Diagnostic::new(&codes::E0006, at, format!("nesting too deep: more than {MAX_DEPTH} levels"))
+                    .with_label("the expression starting here nests too deeply")
+                    .with_help("flatten it: split a condition into separate routes or signals, a value into fewer levels"),
             );
             return Nested(error(span), TOO_DEEP);
         }
@@ -220,7 +233,8 @@ impl ParseCtx {
             Err(e) => {
                 let at = self.span(l + e.start, (l + e.end).min(r));
                 self.diagnostics.push(Diagnostic::new(&codes::E0004, at, e.message).with_label("in this string"));
-                String::new()
+                // Keep the text as written so the string is not also reported as empty.
+                literal.trim_matches('"').to_string()
             }
         };
         StrLit { value, span }
@@ -347,19 +361,22 @@ fn token_text(tok: &Tok<'_>) -> String {
         Tok::Le => "<=",
         Tok::Gt => ">",
         Tok::Ge => ">=",
-        Tok::Ident(s) | Tok::Int(s) | Tok::Float(s) | Tok::Duration(s) | Tok::Str(s) | Tok::UnterminatedStr(s) | Tok::Comment(s) | Tok::Unknown(s) => s,
+        Tok::Ident(s) | Tok::Int(s) | Tok::Float(s) | Tok::Duration(s) | Tok::Str(s) | Tok::UnterminatedStr(s) | Tok::Comment(s) | Tok::Unknown(s) | Tok::BadNumber(s) => s,
     };
     s.to_string()
 }
 
 /// Turns lalrpop's list of expected terminals into words: `a name`, `` `=>` ``, ….
 fn expected_list(expected: &[String]) -> Option<String> {
+    // `@` (a test value's confidence) is legal after almost any label but is never what a
+    // mistake was missing, so it is not offered.
     let mut words: Vec<String> = expected
         .iter()
+        .filter(|e| e.as_str() != "\"@\"")
         .map(|e| match e.as_str() {
             "IDENT" => "a name".to_string(),
-            "INT" => "a number".to_string(),
-            "FLOAT" => "a number".to_string(),
+            "INT" => "an integer".to_string(),
+            "FLOAT" => "a decimal number".to_string(),
             "DURATION" => "a duration".to_string(),
             "STRING" => "a string".to_string(),
             quoted => format!("`{}`", quoted.trim_matches('"')),
