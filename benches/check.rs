@@ -9,8 +9,20 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 pub fn policy(routes: usize) -> String {
     let domains = [
-        "biology", "business", "chemistry", "computer_science", "economics", "engineering", "health", "history", "law",
-        "math", "other", "philosophy", "physics", "psychology",
+        "biology",
+        "business",
+        "chemistry",
+        "computer_science",
+        "economics",
+        "engineering",
+        "health",
+        "history",
+        "law",
+        "math",
+        "other",
+        "philosophy",
+        "physics",
+        "psychology",
     ];
     let mut s = format!(
         "signal domain: category({}) = classifier(\"domain\")\n\
@@ -48,13 +60,17 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("parse", routes), &src, |b, src| {
             b.iter(|| routerc::syntax::parse(src, routerc::syntax::FileId(0)))
         });
-        group.bench_with_input(BenchmarkId::new("parse_and_check", routes), &src, |b, src| {
-            b.iter(|| {
-                let (_, checked) = routerc::check_text("bench.route", src);
-                assert!(checked.policy.is_some());
-                checked
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("parse_and_check", routes),
+            &src,
+            |b, src| {
+                b.iter(|| {
+                    let (_, checked) = routerc::check_text("bench.route", src);
+                    assert!(checked.policy.is_some());
+                    checked
+                })
+            },
+        );
     }
     group.finish();
 }

@@ -16,7 +16,10 @@ use std::path::Path;
 
 /// Loads, parses and checks the policy at `path` with its includes: the whole front end in one
 /// call. `program` holds the sources the diagnostics point into.
-pub fn check_file(path: &Path, provider: &dyn source::SourceProvider) -> (source::Program, check::Checked) {
+pub fn check_file(
+    path: &Path,
+    provider: &dyn source::SourceProvider,
+) -> (source::Program, check::Checked) {
     let (program, diagnostics) = source::load(path, provider);
     let checked = check::check(&program, diagnostics);
     (program, checked)

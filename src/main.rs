@@ -11,7 +11,11 @@ use routerc::render::{self, Format};
 use routerc::source::FileSystem;
 
 #[derive(Parser)]
-#[command(name = "routerc", version, about = "Compiler, language server and gateway for LLM routing policies")]
+#[command(
+    name = "routerc",
+    version,
+    about = "Compiler, language server and gateway for LLM routing policies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +98,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Model { command } => model(command),
-        Command::Check { files, format, color, deny_warnings } => check(&files, format, color, deny_warnings),
+        Command::Check {
+            files,
+            format,
+            color,
+            deny_warnings,
+        } => check(&files, format, color, deny_warnings),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code, all } => match (code, all) {
             (_, true) => {
@@ -119,15 +128,25 @@ fn check(files: &[PathBuf], format: Format, color: Color, deny_warnings: bool) -
     let mut all = Vec::new();
     for file in files {
         if !file.is_file() {
-            let reason = if file.exists() { "not a file" } else { "no such file" };
+            let reason = if file.exists() {
+                "not a file"
+            } else {
+                "no such file"
+            };
             eprintln!("error: cannot read `{}`: {reason}", file.display());
             unreadable = true;
             continue;
         }
         let (program, checked) = routerc::check_file(file, &FileSystem);
         let diagnostics = checked.diagnostics.sorted();
-        errors += diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
-        warnings += diagnostics.iter().filter(|d| d.severity() == Severity::Warning).count();
+        errors += diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count();
+        warnings += diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Warning)
+            .count();
         if let Err(e) = render::write(&mut out, &program.sources, &diagnostics, format, color) {
             eprintln!("error: cannot write diagnostics: {e}");
             return ExitCode::from(2);
@@ -161,7 +180,10 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
         let formatted = match routerc::fmt::format_source(&text) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("error: `{}` does not parse ({e}); run `routerc check` on it", file.display());
+                eprintln!(
+                    "error: `{}` does not parse ({e}); run `routerc check` on it",
+                    file.display()
+                );
                 status = status.max(1);
                 continue;
             }
@@ -183,7 +205,13 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
 fn explain(code: &str) -> ExitCode {
     match codes::find(code) {
         Some(c) => {
-            println!("{} ({}): {}\n\n{}", c.id, c.severity.as_str(), c.title, c.doc);
+            println!(
+                "{} ({}): {}\n\n{}",
+                c.id,
+                c.severity.as_str(),
+                c.title,
+                c.doc
+            );
             ExitCode::SUCCESS
         }
         None => {
@@ -203,13 +231,22 @@ fn diagnostics_markdown() -> String {
          `routerc explain --all` and a test keeps it in step with the compiler.\n",
     );
     for c in codes::ALL {
-        out.push_str(&format!("\n## {}: {}\n\nSeverity: {}.\n\n{}\n", c.id, c.title, c.severity.as_str(), c.doc));
+        out.push_str(&format!(
+            "\n## {}: {}\n\nSeverity: {}.\n\n{}\n",
+            c.id,
+            c.title,
+            c.severity.as_str(),
+            c.doc
+        ));
     }
     out
 }
 
 fn model(command: ModelCommand) -> ExitCode {
-    fn print<T: serde::Serialize + std::fmt::Display>(report: Result<T, routerc_models::ModelError>, format: ReportFormat) -> ExitCode {
+    fn print<T: serde::Serialize + std::fmt::Display>(
+        report: Result<T, routerc_models::ModelError>,
+        format: ReportFormat,
+    ) -> ExitCode {
         match report {
             Ok(r) if format == ReportFormat::Json => match serde_json::to_string_pretty(&r) {
                 Ok(json) => {
@@ -235,7 +272,11 @@ fn model(command: ModelCommand) -> ExitCode {
         }
     }
     match command {
-        ModelCommand::Inspect { dir, format } => print(routerc_models::inspect_report(&dir), format),
-        ModelCommand::Run { dir, text, format } => print(routerc_models::run_report(&dir, &text), format),
+        ModelCommand::Inspect { dir, format } => {
+            print(routerc_models::inspect_report(&dir), format)
+        }
+        ModelCommand::Run { dir, text, format } => {
+            print(routerc_models::run_report(&dir, &text), format)
+        }
     }
 }

@@ -102,7 +102,10 @@ impl Type {
 
     /// Numbers can be ordered; the rest compare with `==` and `in` only.
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Type::Int | Type::Float | Type::Score | Type::Similarity)
+        matches!(
+            self,
+            Type::Int | Type::Float | Type::Score | Type::Similarity
+        )
     }
 
     /// The closed range a numeric value of this type lies in, if bounded.
@@ -163,7 +166,11 @@ pub enum Cost {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Extractor {
     /// A sequence classifier; `label` selects one label's probability as a score.
-    Classifier { model: String, label: Option<String>, text: TextSource },
+    Classifier {
+        model: String,
+        label: Option<String>,
+        text: TextSource,
+    },
     /// A token classifier (PII): the set of entity types found.
     TokenClassifier { model: String, text: TextSource },
     /// Similarity to example sentences from a file or an inline list.
@@ -174,8 +181,15 @@ pub enum Extractor {
         top_k: u32,
         text: TextSource,
     },
-    Keyword { keywords: Vec<String>, mode: KeywordMode, text: TextSource },
-    Regex { patterns: Vec<String>, text: TextSource },
+    Keyword {
+        keywords: Vec<String>,
+        mode: KeywordMode,
+        text: TextSource,
+    },
+    Regex {
+        patterns: Vec<String>,
+        text: TextSource,
+    },
     /// A request header's value.
     Header { name: String },
     /// A field of the authenticated identity (`role`, `user`).
@@ -203,7 +217,9 @@ pub enum ExampleSource {
 impl Extractor {
     pub fn cost(&self) -> Cost {
         match self {
-            Extractor::Classifier { .. } | Extractor::TokenClassifier { .. } | Extractor::Examples { .. } => Cost::Expensive,
+            Extractor::Classifier { .. }
+            | Extractor::TokenClassifier { .. }
+            | Extractor::Examples { .. } => Cost::Expensive,
             _ => Cost::Cheap,
         }
     }
@@ -299,13 +315,23 @@ pub enum Atom {
     /// A bool signal has this value.
     Bool { signal: SignalId, value: bool },
     /// A number read from a signal compared with a constant. `op` is never `Ne` (normalised).
-    Num { read: NumRead, op: CmpOp, value: f64 },
+    Num {
+        read: NumRead,
+        op: CmpOp,
+        value: f64,
+    },
     /// A category's top label is one of these.
-    Label { signal: SignalId, labels: Vec<LabelId> },
+    Label {
+        signal: SignalId,
+        labels: Vec<LabelId>,
+    },
     /// A set signal contains this label.
     Contains { signal: SignalId, label: LabelId },
     /// A string signal equals one of these.
-    Str { signal: SignalId, values: Vec<String> },
+    Str {
+        signal: SignalId,
+        values: Vec<String>,
+    },
 }
 
 impl Atom {
@@ -336,14 +362,17 @@ pub enum NumRead {
 impl NumRead {
     pub fn signal(self) -> SignalId {
         match self {
-            NumRead::Value(s) | NumRead::Confidence(s) | NumRead::Prob(s, _) | NumRead::Count(s) => s,
+            NumRead::Value(s)
+            | NumRead::Confidence(s)
+            | NumRead::Prob(s, _)
+            | NumRead::Count(s) => s,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    Backend(BackendAction),
+    Backend(Box<BackendAction>),
     Reject { status: u16, message: String },
 }
 
@@ -372,7 +401,11 @@ pub struct BackendAction {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param<T> {
     Const(T),
-    If { condition: Cond, then: Box<Param<T>>, otherwise: Box<Param<T>> },
+    If {
+        condition: Cond,
+        then: Box<Param<T>>,
+        otherwise: Box<Param<T>>,
+    },
 }
 
 impl<T> Param<T> {
@@ -380,7 +413,9 @@ impl<T> Param<T> {
     pub fn constants(&self) -> Vec<&T> {
         match self {
             Param::Const(v) => vec![v],
-            Param::If { then, otherwise, .. } => {
+            Param::If {
+                then, otherwise, ..
+            } => {
                 let mut v = then.constants();
                 v.extend(otherwise.constants());
                 v
@@ -422,7 +457,11 @@ impl Effort {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Effort::ALL.iter().find(|(_, e)| *e == self).map(|(n, _)| *n).unwrap_or("none")
+        Effort::ALL
+            .iter()
+            .find(|(_, e)| *e == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("none")
     }
 }
 
@@ -510,7 +549,9 @@ impl Cond {
 impl Atom {
     /// False whenever the signal is absent (or NaN, or of an unexpected kind).
     pub fn eval(&self, values: &[Option<SignalValue>]) -> bool {
-        let Some(Some(value)) = values.get(self.signal().0 as usize) else { return false };
+        let Some(Some(value)) = values.get(self.signal().0 as usize) else {
+            return false;
+        };
         match (self, value) {
             (Atom::Bool { value: want, .. }, SignalValue::Bool(b)) => b == want,
             (Atom::Str { values: want, .. }, SignalValue::String(s)) => want.contains(s),
@@ -518,17 +559,28 @@ impl Atom {
                 SignalValue::top_label(probs).is_some_and(|(top, _)| labels.contains(&top))
             }
             (Atom::Contains { label, .. }, SignalValue::Set(members)) => members.contains(label),
-            (Atom::Num { read, op, value: threshold }, v) => {
+            (
+                Atom::Num {
+                    read,
+                    op,
+                    value: threshold,
+                },
+                v,
+            ) => {
                 let x = match (read, v) {
                     (NumRead::Value(_), SignalValue::Number(x)) => *x,
-                    (NumRead::Confidence(_), SignalValue::Category(probs)) => match SignalValue::top_label(probs) {
-                        Some((_, p)) => p,
-                        None => return false,
-                    },
-                    (NumRead::Prob(_, l), SignalValue::Category(probs)) => match probs.get(*l as usize) {
-                        Some(p) => *p,
-                        None => return false,
-                    },
+                    (NumRead::Confidence(_), SignalValue::Category(probs)) => {
+                        match SignalValue::top_label(probs) {
+                            Some((_, p)) => p,
+                            None => return false,
+                        }
+                    }
+                    (NumRead::Prob(_, l), SignalValue::Category(probs)) => {
+                        match probs.get(*l as usize) {
+                            Some(p) => *p,
+                            None => return false,
+                        }
+                    }
                     (NumRead::Count(_), SignalValue::Set(members)) => members.len() as f64,
                     _ => return false,
                 };

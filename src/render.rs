@@ -19,7 +19,13 @@ pub enum Format {
 
 /// Writes `diagnostics` in `format`. Diagnostics whose span points into no loaded file (the
 /// root file could not be read) are written without an excerpt.
-pub fn write(out: &mut dyn Write, sources: &SourceMap, diagnostics: &[&Diagnostic], format: Format, color: bool) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    diagnostics: &[&Diagnostic],
+    format: Format,
+    color: bool,
+) -> io::Result<()> {
     for d in diagnostics {
         match format {
             Format::Human => human(out, sources, d, color)?,
@@ -35,10 +41,23 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, diagnostics: &[&Diagnosti
 
 /// `N errors, M warnings` (human and plain formats end with it).
 pub fn summary(diagnostics: &[&Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 fn has_file(sources: &SourceMap, d: &Diagnostic) -> bool {
@@ -47,28 +66,53 @@ fn has_file(sources: &SourceMap, d: &Diagnostic) -> bool {
 
 fn human(out: &mut dyn Write, sources: &SourceMap, d: &Diagnostic, color: bool) -> io::Result<()> {
     if !has_file(sources, d) {
-        return writeln!(out, "{}[{}]: {}", d.severity().as_str(), d.code.id, d.message);
+        return writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity().as_str(),
+            d.code.id,
+            d.message
+        );
     }
     let kind = match d.severity() {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
     let name = |id| sources.get(id).name.clone();
-    let span = |s: crate::syntax::Span| -> (String, Range<usize>) { (name(s.file), clamp(sources, s)) };
-    let config = Config::default().with_color(color).with_index_type(IndexType::Byte);
-    let primary_color = if d.severity() == Severity::Error { Color::Red } else { Color::Yellow };
+    let span =
+        |s: crate::syntax::Span| -> (String, Range<usize>) { (name(s.file), clamp(sources, s)) };
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte);
+    let primary_color = if d.severity() == Severity::Error {
+        Color::Red
+    } else {
+        Color::Yellow
+    };
     let mut report = Report::build(kind, span(d.span))
         .with_config(config)
         .with_code(d.code.id)
         .with_message(&d.message)
-        .with_label(Label::new(span(d.span)).with_message(&d.label).with_color(primary_color));
+        .with_label(
+            Label::new(span(d.span))
+                .with_message(&d.label)
+                .with_color(primary_color),
+        );
     for (s, msg) in &d.related {
-        report = report.with_label(Label::new(span(*s)).with_message(msg).with_color(Color::Blue));
+        report = report.with_label(
+            Label::new(span(*s))
+                .with_message(msg)
+                .with_color(Color::Blue),
+        );
     }
     if let Some(help) = &d.help {
         report = report.with_help(help);
     }
-    let cache = ariadne::sources(sources.files().map(|(_, f)| (f.name.clone(), f.text.clone())));
+    let cache = ariadne::sources(
+        sources
+            .files()
+            .map(|(_, f)| (f.name.clone(), f.text.clone())),
+    );
     report.finish().write(cache, &mut *out)
 }
 
@@ -92,14 +136,24 @@ fn plain(out: &mut dyn Write, sources: &SourceMap, d: &Diagnostic) -> io::Result
         let ((line, col), _) = sources.range(d.span);
         write!(out, "{}:{line}:{col}: ", sources.get(d.span.file).name)?;
     }
-    write!(out, "{}[{}]: {}", d.severity().as_str(), d.code.id, d.message)?;
+    write!(
+        out,
+        "{}[{}]: {}",
+        d.severity().as_str(),
+        d.code.id,
+        d.message
+    )?;
     if !d.label.is_empty() {
         write!(out, ": {}", d.label)?;
     }
     writeln!(out)?;
     for (s, msg) in &d.related {
         let ((line, col), _) = sources.range(*s);
-        writeln!(out, "  note: {}:{line}:{col}: {msg}", sources.get(s.file).name)?;
+        writeln!(
+            out,
+            "  note: {}:{line}:{col}: {msg}",
+            sources.get(s.file).name
+        )?;
     }
     if let Some(help) = &d.help {
         writeln!(out, "  help: {help}")?;
@@ -150,7 +204,16 @@ impl JsonDiagnostic {
         let located = has_file(sources, d);
         let pos = |s: crate::syntax::Span| {
             let ((l1, c1), (l2, c2)) = sources.range(s);
-            (Position { line: l1, column: c1 }, Position { line: l2, column: c2 })
+            (
+                Position {
+                    line: l1,
+                    column: c1,
+                },
+                Position {
+                    line: l2,
+                    column: c2,
+                },
+            )
         };
         let (start, end) = if located {
             let (a, b) = pos(d.span);
@@ -172,7 +235,12 @@ impl JsonDiagnostic {
                 .iter()
                 .map(|(s, m)| {
                     let (start, end) = pos(*s);
-                    JsonRelated { file: sources.get(s.file).name.clone(), start, end, message: m.clone() }
+                    JsonRelated {
+                        file: sources.get(s.file).name.clone(),
+                        start,
+                        end,
+                        message: m.clone(),
+                    }
                 })
                 .collect(),
             fixes: d

@@ -71,7 +71,10 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// 1-based start and end line/column of a span.
@@ -130,14 +133,23 @@ pub fn load(root: &Path, provider: &dyn SourceProvider) -> (Program, Diagnostics
         diagnostics: Diagnostics::default(),
         by_path: HashMap::new(),
     };
-    loader.load_file(root.to_path_buf(), display_name(root), None, &mut Vec::new());
+    loader.load_file(
+        root.to_path_buf(),
+        display_name(root),
+        None,
+        &mut Vec::new(),
+    );
     (loader.program, loader.diagnostics)
 }
 
 /// Parses a single in-memory text as a whole policy (no includes are followed).
 pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
     let mut sources = SourceMap::default();
-    let id = sources.add(SourceFile::new(PathBuf::from(name), name.to_string(), text.to_string()));
+    let id = sources.add(SourceFile::new(
+        PathBuf::from(name),
+        name.to_string(),
+        text.to_string(),
+    ));
     let parsed = parse(text, id);
     let mut diagnostics = Diagnostics::default();
     diagnostics.items.extend(parsed.diagnostics);
@@ -173,15 +185,29 @@ impl Loader<'_> {
     }
 
     /// `stack` holds the files being loaded above this one, to detect cycles.
-    fn load_file(&mut self, path: PathBuf, name: String, included_at: Option<Span>, stack: &mut Vec<PathBuf>) {
+    fn load_file(
+        &mut self,
+        path: PathBuf,
+        name: String,
+        included_at: Option<Span>,
+        stack: &mut Vec<PathBuf>,
+    ) {
         let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if let Some(pos) = stack.iter().position(|p| *p == key) {
             let at = included_at.unwrap_or_default();
             let chain: Vec<String> = stack[pos..].iter().map(|p| self.display_of(p)).collect();
             self.diagnostics.push(
-                Diagnostic::new(&codes::E0008, at, format!("include cycle: `{}` includes itself", name))
-                    .with_label("this include closes the cycle")
-                    .with_help(format!("the cycle: {} -> {}", chain.join(" -> "), name)),
+                Diagnostic::new(
+                    &codes::E0008,
+                    at,
+                    format!("include cycle: `{}` includes itself", name),
+                )
+                .with_label("this include closes the cycle")
+                .with_help(format!(
+                    "the cycle: {} -> {}",
+                    chain.join(" -> "),
+                    name
+                )),
             );
             return;
         }
@@ -198,18 +224,28 @@ impl Loader<'_> {
                     ),
                     // The root file: a diagnostic without a file to point into. The CLI
                     // reports it as a usage problem instead.
-                    None => self.diagnostics.push(Diagnostic::new(&codes::E0007, Span::default(), message)),
+                    None => self.diagnostics.push(Diagnostic::new(
+                        &codes::E0007,
+                        Span::default(),
+                        message,
+                    )),
                 }
                 return;
             }
         };
         if bytes.len() > MAX_FILE_BYTES {
-            let id = self.program.sources.add(SourceFile::new(path, name.clone(), String::new()));
+            let id = self
+                .program
+                .sources
+                .add(SourceFile::new(path, name.clone(), String::new()));
             self.by_path.insert(key, id);
             self.diagnostics.push(Diagnostic::new(
                 &codes::E0009,
                 included_at.unwrap_or(Span::new(id, 0, 0)),
-                format!("`{name}` is {} bytes; the limit is {MAX_FILE_BYTES}", bytes.len()),
+                format!(
+                    "`{name}` is {} bytes; the limit is {MAX_FILE_BYTES}",
+                    bytes.len()
+                ),
             ));
             return;
         }
@@ -220,14 +256,21 @@ impl Loader<'_> {
                 (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
             }
         };
-        let id = self.program.sources.add(SourceFile::new(path.clone(), name, text));
+        let id = self
+            .program
+            .sources
+            .add(SourceFile::new(path.clone(), name, text));
         self.by_path.insert(key.clone(), id);
         if let Some(at) = bad_utf8 {
             // Lossy decoding keeps offsets up to the first bad byte, which is where we point.
             self.diagnostics.push(
-                Diagnostic::new(&codes::E0001, Span::new(id, at, at + 1), "file is not valid UTF-8")
-                    .with_label("this byte is not UTF-8")
-                    .with_help("save the file as UTF-8"),
+                Diagnostic::new(
+                    &codes::E0001,
+                    Span::new(id, at, at + 1),
+                    "file is not valid UTF-8",
+                )
+                .with_label("this byte is not UTF-8")
+                .with_help("save the file as UTF-8"),
             );
             return;
         }

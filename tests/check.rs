@@ -17,9 +17,14 @@ fn render(path: &Path, format: Format) -> (String, usize, usize) {
     let (program, checked) = routerc::check_file(&relative(path), &FileSystem);
     let diagnostics = checked.diagnostics.sorted();
     let mut out = Vec::new();
-    render::write(&mut out, &program.sources, &diagnostics, format, false).expect("rendering to memory cannot fail");
-    let errors = checked.diagnostics.count(routerc::diagnostic::Severity::Error);
-    let warnings = checked.diagnostics.count(routerc::diagnostic::Severity::Warning);
+    render::write(&mut out, &program.sources, &diagnostics, format, false)
+        .expect("rendering to memory cannot fail");
+    let errors = checked
+        .diagnostics
+        .count(routerc::diagnostic::Severity::Error);
+    let warnings = checked
+        .diagnostics
+        .count(routerc::diagnostic::Severity::Warning);
     let mut text = String::from_utf8(out).expect("diagnostics are UTF-8");
     text.push_str(&render::summary(&diagnostics));
     text.push('\n');
@@ -30,7 +35,11 @@ fn render(path: &Path, format: Format) -> (String, usize, usize) {
 fn invalid_programs() {
     insta::glob!("check/err/*.route", |path| {
         let (text, errors, warnings) = render(path, Format::Human);
-        assert!(errors + warnings > 0, "{} checks clean but is in err/", path.display());
+        assert!(
+            errors + warnings > 0,
+            "{} checks clean but is in err/",
+            path.display()
+        );
         insta::assert_snapshot!(text);
     });
 }
@@ -40,7 +49,9 @@ fn policy_files(dir: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![root];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display())) {
+        for entry in
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display()))
+        {
             let p = entry.expect("directory entry").path();
             if p.is_dir() {
                 stack.push(p);
@@ -58,7 +69,11 @@ fn valid_programs_check_clean() {
     let mut files = policy_files("tests/check/ok");
     files.extend(policy_files("examples"));
     files.extend(policy_files("policies"));
-    assert!(files.len() >= 20, "expected at least 20 valid policies, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected at least 20 valid policies, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for f in &files {
         let (text, errors, warnings) = render(f, Format::Plain);
@@ -66,7 +81,11 @@ fn valid_programs_check_clean() {
             failures.push(text);
         }
     }
-    assert!(failures.is_empty(), "valid policies with diagnostics:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "valid policies with diagnostics:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -78,17 +97,32 @@ fn plain_and_json_formats() {
     insta::assert_snapshot!("json", json);
     for line in json.lines().filter(|l| l.starts_with('{')) {
         let v: serde_json::Value = serde_json::from_str(line).expect("each JSON line is an object");
-        for key in ["code", "severity", "message", "file", "start", "end", "help"] {
-            assert!(v.get(key).is_some(), "JSON diagnostic lacks `{key}`: {line}");
+        for key in [
+            "code", "severity", "message", "file", "start", "end", "help",
+        ] {
+            assert!(
+                v.get(key).is_some(),
+                "JSON diagnostic lacks `{key}`: {line}"
+            );
         }
     }
 }
 
 #[test]
 fn every_code_is_documented() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).expect("docs/diagnostics.md exists");
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .expect("docs/diagnostics.md exists");
     for code in routerc::diagnostic::codes::ALL {
-        assert!(doc.contains(&format!("## {}", code.id)), "docs/diagnostics.md does not document {}", code.id);
-        assert!(doc.contains(code.doc), "docs/diagnostics.md's text for {} differs from the code table", code.id);
+        assert!(
+            doc.contains(&format!("## {}", code.id)),
+            "docs/diagnostics.md does not document {}",
+            code.id
+        );
+        assert!(
+            doc.contains(code.doc),
+            "docs/diagnostics.md's text for {} differs from the code table",
+            code.id
+        );
     }
 }

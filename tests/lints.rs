@@ -22,7 +22,10 @@ fn signals() -> Vec<Signal> {
         sig("b", Type::Bool),
         sig("n", Type::Int),
         sig("s", Type::Score),
-        sig("c", Type::Category(vec!["a".into(), "b".into(), "c".into()])),
+        sig(
+            "c",
+            Type::Category(vec!["a".into(), "b".into(), "c".into()]),
+        ),
         sig("p", Type::Set(vec!["x".into(), "y".into()])),
         sig("r", Type::String),
     ]
@@ -34,16 +37,47 @@ const OPS: [CmpOp; 5] = [CmpOp::Eq, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
 
 fn atom() -> impl Strategy<Value = Atom> {
     prop_oneof![
-        any::<bool>().prop_map(|value| Atom::Bool { signal: SignalId(0), value }),
-        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num { read: NumRead::Value(SignalId(1)), op: OPS[o], value: INTS[v] }),
-        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num { read: NumRead::Value(SignalId(2)), op: OPS[o], value: SCORES[v] }),
-        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num { read: NumRead::Confidence(SignalId(3)), op: OPS[o], value: SCORES[v] }),
-        (0..5usize, 0..5usize, 0..3u32).prop_map(|(o, v, l)| Atom::Num { read: NumRead::Prob(SignalId(3), l), op: OPS[o], value: SCORES[v] }),
-        (0..5usize, 0..3usize).prop_map(|(o, v)| Atom::Num { read: NumRead::Count(SignalId(4)), op: OPS[o], value: v as f64 }),
-        proptest::sample::subsequence(vec![0u32, 1, 2], 1..3).prop_map(|labels| Atom::Label { signal: SignalId(3), labels }),
-        (0..2u32).prop_map(|label| Atom::Contains { signal: SignalId(4), label }),
-        proptest::sample::subsequence(vec!["u", "v", "w"], 1..3)
-            .prop_map(|v| Atom::Str { signal: SignalId(5), values: v.into_iter().map(String::from).collect() }),
+        any::<bool>().prop_map(|value| Atom::Bool {
+            signal: SignalId(0),
+            value
+        }),
+        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num {
+            read: NumRead::Value(SignalId(1)),
+            op: OPS[o],
+            value: INTS[v]
+        }),
+        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num {
+            read: NumRead::Value(SignalId(2)),
+            op: OPS[o],
+            value: SCORES[v]
+        }),
+        (0..5usize, 0..5usize).prop_map(|(o, v)| Atom::Num {
+            read: NumRead::Confidence(SignalId(3)),
+            op: OPS[o],
+            value: SCORES[v]
+        }),
+        (0..5usize, 0..5usize, 0..3u32).prop_map(|(o, v, l)| Atom::Num {
+            read: NumRead::Prob(SignalId(3), l),
+            op: OPS[o],
+            value: SCORES[v]
+        }),
+        (0..5usize, 0..3usize).prop_map(|(o, v)| Atom::Num {
+            read: NumRead::Count(SignalId(4)),
+            op: OPS[o],
+            value: v as f64
+        }),
+        proptest::sample::subsequence(vec![0u32, 1, 2], 1..3).prop_map(|labels| Atom::Label {
+            signal: SignalId(3),
+            labels
+        }),
+        (0..2u32).prop_map(|label| Atom::Contains {
+            signal: SignalId(4),
+            label
+        }),
+        proptest::sample::subsequence(vec!["u", "v", "w"], 1..3).prop_map(|v| Atom::Str {
+            signal: SignalId(5),
+            values: v.into_iter().map(String::from).collect()
+        }),
     ]
 }
 
@@ -66,10 +100,23 @@ fn value() -> impl Strategy<Value = Vec<Option<SignalValue>>> {
     let opt = |s: BoxedStrategy<SignalValue>| proptest::option::weighted(0.8, s);
     (
         opt(any::<bool>().prop_map(SignalValue::Bool).boxed()),
-        opt(prop_oneof![(0..5usize).prop_map(|i| INTS[i]), (-3i32..8).prop_map(f64::from)].prop_map(SignalValue::Number).boxed()),
-        opt(prop_oneof![(0..5usize).prop_map(|i| SCORES[i]), 0.0f64..=1.0].prop_map(SignalValue::Number).boxed()),
+        opt(prop_oneof![
+            (0..5usize).prop_map(|i| INTS[i]),
+            (-3i32..8).prop_map(f64::from)
+        ]
+        .prop_map(SignalValue::Number)
+        .boxed()),
+        opt(
+            prop_oneof![(0..5usize).prop_map(|i| SCORES[i]), 0.0f64..=1.0]
+                .prop_map(SignalValue::Number)
+                .boxed(),
+        ),
         // A consistent category: three probabilities that sum to one.
-        opt((0..3usize, prop_oneof![Just(1.0f64), Just(0.75), Just(0.5), 0.34f64..1.0], 0.0f64..=1.0)
+        opt((
+            0..3usize,
+            prop_oneof![Just(1.0f64), Just(0.75), Just(0.5), 0.34f64..1.0],
+            0.0f64..=1.0,
+        )
             .prop_map(|(top, p, split)| {
                 let rest = 1.0 - p;
                 let mut probs = vec![rest * split, rest * (1.0 - split)];
@@ -77,8 +124,12 @@ fn value() -> impl Strategy<Value = Vec<Option<SignalValue>>> {
                 SignalValue::Category(probs)
             })
             .boxed()),
-        opt(proptest::sample::subsequence(vec![0u32, 1], 0..=2).prop_map(SignalValue::Set).boxed()),
-        opt(prop_oneof![Just("u"), Just("v"), Just("w"), Just("z")].prop_map(|s| SignalValue::String(s.to_string())).boxed()),
+        opt(proptest::sample::subsequence(vec![0u32, 1], 0..=2)
+            .prop_map(SignalValue::Set)
+            .boxed()),
+        opt(prop_oneof![Just("u"), Just("v"), Just("w"), Just("z")]
+            .prop_map(|s| SignalValue::String(s.to_string()))
+            .boxed()),
     )
         .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
 }
@@ -104,7 +155,10 @@ fn policy(conds: Vec<(Cond, bool)>) -> Policy {
             priority: if same_priority { 5 } else { i as i64 % 3 },
             explicit_priority: true,
             condition,
-            action: Action::Reject { status: 403, message: "no".into() },
+            action: Action::Reject {
+                status: 403,
+                message: "no".into(),
+            },
             is_default: false,
             // Distinct spans so diagnostics can be traced back to routes.
             span: Span::new(routerc::syntax::FileId(0), i, i + 1),
@@ -113,7 +167,13 @@ fn policy(conds: Vec<(Cond, bool)>) -> Policy {
         })
         .collect();
     routerc::check::sort_routes(&mut routes);
-    Policy { signals: signals(), backends: vec![backend], prompts: vec![], routes, tests: vec![] }
+    Policy {
+        signals: signals(),
+        backends: vec![backend],
+        prompts: vec![],
+        routes,
+        tests: vec![],
+    }
 }
 
 proptest! {
@@ -154,7 +214,12 @@ fn lints_find_what_they_should() {
          route wide when n > 10 => b\nroute narrow when n > 20 and t => b\nroute never when n > 3 and n < 4 => b\n\
          route all when t or not t => b\nroute after when t => b\ndefault => b\n",
     );
-    let codes: Vec<(&str, u32)> = checked.diagnostics.items.iter().map(|d| (d.code.id, d.span.start)).collect();
+    let codes: Vec<(&str, u32)> = checked
+        .diagnostics
+        .items
+        .iter()
+        .map(|d| (d.code.id, d.span.start))
+        .collect();
     let ids: Vec<&str> = codes.iter().map(|c| c.0).collect();
     assert_eq!(ids, ["W0001", "W0003", "W0002", "W0001"], "{codes:?}");
 }

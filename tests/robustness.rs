@@ -73,12 +73,20 @@ fn ten_megabyte_policy() {
     );
     let mut i = 0;
     while src.len() < 10 * 1024 * 1024 {
-        src.push_str(&format!("route r{i} priority {} when domain == math and n > {i} => b {{ max_tokens: {} }}\n", i % 7, i + 1));
+        src.push_str(&format!(
+            "route r{i} priority {} when domain == math and n > {i} => b {{ max_tokens: {} }}\n",
+            i % 7,
+            i + 1
+        ));
         i += 1;
     }
     src.push_str("default => b\n");
     let c = check_bytes(src.into_bytes());
-    assert!(!c.diagnostics.has_errors(), "{:?}", &codes(&c)[..codes(&c).len().min(5)]);
+    assert!(
+        !c.diagnostics.has_errors(),
+        "{:?}",
+        &codes(&c)[..codes(&c).len().min(5)]
+    );
     assert!(c.policy.is_some());
 }
 
@@ -93,7 +101,11 @@ fn ten_megabytes_of_garbage() {
             x ^= x << 17;
             let b = (x >> 24) as u8;
             const ALPHABET: &[u8] = b" (){}[]=>:,.\"#\nabcdefroutesignal0123456789";
-            if b < 200 { ALPHABET[(b as usize) % ALPHABET.len()] } else { b }
+            if b < 200 {
+                ALPHABET[(b as usize) % ALPHABET.len()]
+            } else {
+                b
+            }
         })
         .collect();
     let c = check_bytes(bytes);
@@ -105,7 +117,9 @@ fn seeds() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for dir in ["examples", "policies", "tests/check/ok", "tests/check/err"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
             if e.path().extension().is_some_and(|x| x == "route") {
                 if let Ok(text) = std::fs::read_to_string(e.path()) {

@@ -16,7 +16,11 @@ use crate::syntax::Span;
 #[derive(Clone, Copy)]
 enum Read {
     /// A number, with the range its values lie in and the words describing it.
-    Num { read: NumRead, range: Option<(f64, f64)>, what: &'static str },
+    Num {
+        read: NumRead,
+        range: Option<(f64, f64)>,
+        what: &'static str,
+    },
     Category(SignalId),
     Set(SignalId),
     Str(SignalId),
@@ -70,14 +74,29 @@ impl Checker {
                 let typed: Vec<Option<Cond>> = items.iter().map(|i| self.condition(i)).collect();
                 let typed: Option<Vec<Cond>> = typed.into_iter().collect();
                 let typed = typed?;
-                Some(if matches!(e, Expr::And(..)) { Cond::And(typed) } else { Cond::Or(typed) })
+                Some(if matches!(e, Expr::And(..)) {
+                    Cond::And(typed)
+                } else {
+                    Cond::Or(typed)
+                })
             }
             Expr::Not(inner, _) => Some(Cond::Not(Box::new(self.condition(inner)?))),
             Expr::Paren(inner, _) => self.condition(inner),
             Expr::Error(_) => None,
             Expr::Operand(o) => self.bare_condition(o),
-            Expr::Compare { lhs, op, op_span, rhs, span } => self.compare(lhs, *op, *op_span, rhs, *span),
-            Expr::In { lhs, set, negated, span } => Some(negate_if(*negated, self.membership(lhs, set, *span)?)),
+            Expr::Compare {
+                lhs,
+                op,
+                op_span,
+                rhs,
+                span,
+            } => self.compare(lhs, *op, *op_span, rhs, *span),
+            Expr::In {
+                lhs,
+                set,
+                negated,
+                span,
+            } => Some(negate_if(*negated, self.membership(lhs, set, *span)?)),
         }
     }
 
@@ -92,24 +111,45 @@ impl Checker {
         match o {
             Operand::Bool(b, _) => Some(if *b { Cond::True } else { Cond::False }),
             Operand::Path(p) if self.signal_id(o).is_some() => match self.read(p)? {
-                Read::Bool(signal) => Some(Cond::Atom(Atom::Bool { signal, value: true }, p.span)),
+                Read::Bool(signal) => Some(Cond::Atom(
+                    Atom::Bool {
+                        signal,
+                        value: true,
+                    },
+                    p.span,
+                )),
                 other => {
                     let help = match other {
                         Read::Category(s) => {
-                            let label = self.signals[s.0 as usize].ty.as_ref().and_then(|t| t.labels().first().cloned()).unwrap_or_default();
+                            let label = self.signals[s.0 as usize]
+                                .ty
+                                .as_ref()
+                                .and_then(|t| t.labels().first().cloned())
+                                .unwrap_or_default();
                             format!("compare it with a label: `{} == {label}`", p.base.name)
                         }
                         Read::Set(s) => {
-                            let label = self.signals[s.0 as usize].ty.as_ref().and_then(|t| t.labels().first().cloned()).unwrap_or_default();
-                            format!("test a label: `{label} in {}`, or any: `{}.count > 0`", p.base.name, p.base.name)
+                            let label = self.signals[s.0 as usize]
+                                .ty
+                                .as_ref()
+                                .and_then(|t| t.labels().first().cloned())
+                                .unwrap_or_default();
+                            format!(
+                                "test a label: `{label} in {}`, or any: `{}.count > 0`",
+                                p.base.name, p.base.name
+                            )
                         }
                         Read::Str(_) => format!("compare it: `{} == \"…\"`", p.base.name),
                         _ => format!("compare it with a threshold: `{} > 0.5`", p.base.name),
                     };
                     self.error(
-                        Diagnostic::new(&codes::E0304, p.span, format!("`{}` is {}, not a condition", p.base.name, other.what()))
-                            .with_label("a condition must be true or false")
-                            .with_help(help),
+                        Diagnostic::new(
+                            &codes::E0304,
+                            p.span,
+                            format!("`{}` is {}, not a condition", p.base.name, other.what()),
+                        )
+                        .with_label("a condition must be true or false")
+                        .with_help(help),
                     );
                     None
                 }
@@ -134,18 +174,32 @@ impl Checker {
             return;
         }
         let candidates: Vec<String> = self.signal_ids.keys().cloned().collect();
-        let mut d = Diagnostic::new(&codes::E0201, name.span, format!("unknown signal `{}`", name.name))
-            .with_label("no signal of this name is declared")
-            .with_suggestion(&name.name, name.span, candidates.iter().map(String::as_str));
+        let mut d = Diagnostic::new(
+            &codes::E0201,
+            name.span,
+            format!("unknown signal `{}`", name.name),
+        )
+        .with_label("no signal of this name is declared")
+        .with_suggestion(&name.name, name.span, candidates.iter().map(String::as_str));
         if d.help.is_none() {
             // A label used where a signal is expected: say whose label it is.
-            let owner = self.signals.iter().find(|s| s.ty.as_ref().is_some_and(|t| t.labels().contains(&name.name)));
+            let owner = self.signals.iter().find(|s| {
+                s.ty.as_ref()
+                    .is_some_and(|t| t.labels().contains(&name.name))
+            });
             d = match owner {
-                Some(s) if matches!(s.ty, Some(Type::Category(_))) => {
-                    d.with_help(format!("`{}` is a label of `{}`: write `{} == {}`", name.name, s.name, s.name, name.name))
-                }
-                Some(s) => d.with_help(format!("`{}` is a label of `{}`: write `{} in {}`", name.name, s.name, name.name, s.name)),
-                None => d.with_help(format!("declare it: `signal {}: TYPE = EXTRACTOR`", name.name)),
+                Some(s) if matches!(s.ty, Some(Type::Category(_))) => d.with_help(format!(
+                    "`{}` is a label of `{}`: write `{} == {}`",
+                    name.name, s.name, s.name, name.name
+                )),
+                Some(s) => d.with_help(format!(
+                    "`{}` is a label of `{}`: write `{} in {}`",
+                    name.name, s.name, name.name, s.name
+                )),
+                None => d.with_help(format!(
+                    "declare it: `signal {}: TYPE = EXTRACTOR`",
+                    name.name
+                )),
             };
         }
         self.error(d);
@@ -160,19 +214,41 @@ impl Checker {
         match (&p.member, &p.index) {
             (None, None) => Some(match ty {
                 Type::Bool => Read::Bool(id),
-                Type::Int => Read::Num { read: NumRead::Value(id), range: None, what: "an int" },
-                Type::Float => Read::Num { read: NumRead::Value(id), range: None, what: "a float" },
-                Type::Score => Read::Num { read: NumRead::Value(id), range: Some((0.0, 1.0)), what: "a score" },
-                Type::Similarity => Read::Num { read: NumRead::Value(id), range: Some((-1.0, 1.0)), what: "a similarity" },
+                Type::Int => Read::Num {
+                    read: NumRead::Value(id),
+                    range: None,
+                    what: "an int",
+                },
+                Type::Float => Read::Num {
+                    read: NumRead::Value(id),
+                    range: None,
+                    what: "a float",
+                },
+                Type::Score => Read::Num {
+                    read: NumRead::Value(id),
+                    range: Some((0.0, 1.0)),
+                    what: "a score",
+                },
+                Type::Similarity => Read::Num {
+                    read: NumRead::Value(id),
+                    range: Some((-1.0, 1.0)),
+                    what: "a similarity",
+                },
                 Type::Category(_) => Read::Category(id),
                 Type::Set(_) => Read::Set(id),
                 Type::String => Read::Str(id),
             }),
             (Some(m), None) => match (&ty, m.name.as_str()) {
-                (Type::Category(_), "confidence") => {
-                    Some(Read::Num { read: NumRead::Confidence(id), range: Some((0.0, 1.0)), what: "a confidence" })
-                }
-                (Type::Set(_), "count") => Some(Read::Num { read: NumRead::Count(id), range: Some((0.0, f64::INFINITY)), what: "a count" }),
+                (Type::Category(_), "confidence") => Some(Read::Num {
+                    read: NumRead::Confidence(id),
+                    range: Some((0.0, 1.0)),
+                    what: "a confidence",
+                }),
+                (Type::Set(_), "count") => Some(Read::Num {
+                    read: NumRead::Count(id),
+                    range: Some((0.0, f64::INFINITY)),
+                    what: "a count",
+                }),
                 _ => {
                     let props: &[&str] = match ty {
                         Type::Category(_) => &["confidence"],
@@ -194,21 +270,36 @@ impl Checker {
             (None, Some(label)) => match &ty {
                 Type::Category(labels) => {
                     let l = self.label(id, labels, &label.name, label.span)?;
-                    Some(Read::Num { read: NumRead::Prob(id, l), range: Some((0.0, 1.0)), what: "a probability" })
+                    Some(Read::Num {
+                        read: NumRead::Prob(id, l),
+                        range: Some((0.0, 1.0)),
+                        what: "a probability",
+                    })
                 }
                 _ => {
                     self.error(
-                        Diagnostic::new(&codes::E0209, label.span.to(p.span), format!("`{name}[…]` needs a category"))
-                            .with_label(format!("`{name}` is {}", type_words(&ty)))
-                            .with_help_opt(matches!(ty, Type::Set(_)).then(|| format!("test membership: `{} in {name}`", label.name))),
+                        Diagnostic::new(
+                            &codes::E0209,
+                            label.span.to(p.span),
+                            format!("`{name}[…]` needs a category"),
+                        )
+                        .with_label(format!("`{name}` is {}", type_words(&ty)))
+                        .with_help_opt(
+                            matches!(ty, Type::Set(_))
+                                .then(|| format!("test membership: `{} in {name}`", label.name)),
+                        ),
                     );
                     None
                 }
             },
             (Some(_), Some(_)) => {
                 self.error(
-                    Diagnostic::new(&codes::E0209, p.span, "a property and a label index cannot be combined")
-                        .with_label("write either `.confidence` or `[label]`"),
+                    Diagnostic::new(
+                        &codes::E0209,
+                        p.span,
+                        "a property and a label index cannot be combined",
+                    )
+                    .with_label("write either `.confidence` or `[label]`"),
                 );
                 None
             }
@@ -216,22 +307,39 @@ impl Checker {
     }
 
     /// Looks a label up in a signal's label list.
-    pub(super) fn label(&mut self, signal: SignalId, labels: &[String], name: &str, span: Span) -> Option<LabelId> {
+    pub(super) fn label(
+        &mut self,
+        signal: SignalId,
+        labels: &[String],
+        name: &str,
+        span: Span,
+    ) -> Option<LabelId> {
         if let Some(i) = labels.iter().position(|l| l == name) {
             return Some(i as LabelId);
         }
         let sname = self.signals[signal.0 as usize].name.clone();
         let decl = self.signals[signal.0 as usize].span;
-        let d = Diagnostic::new(&codes::E0202, span, format!("unknown label `{name}` for `{sname}`"))
-            .with_label(format!("`{sname}` has no such label"))
-            .with_related(decl, format!("`{sname}` is declared here"))
-            .with_suggestion(name, span, labels.iter().map(String::as_str))
-            .with_help_if_none(format!("its labels are {}", labels.join(", ")));
+        let d = Diagnostic::new(
+            &codes::E0202,
+            span,
+            format!("unknown label `{name}` for `{sname}`"),
+        )
+        .with_label(format!("`{sname}` has no such label"))
+        .with_related(decl, format!("`{sname}` is declared here"))
+        .with_suggestion(name, span, labels.iter().map(String::as_str))
+        .with_help_if_none(format!("its labels are {}", labels.join(", ")));
         self.error(d);
         None
     }
 
-    fn compare(&mut self, lhs: &Operand, op: CmpOp, op_span: Span, rhs: &Operand, span: Span) -> Option<Cond> {
+    fn compare(
+        &mut self,
+        lhs: &Operand,
+        op: CmpOp,
+        op_span: Span,
+        rhs: &Operand,
+        span: Span,
+    ) -> Option<Cond> {
         let l_sig = self.signal_id(lhs).is_some();
         let r_sig = self.signal_id(rhs).is_some();
         let (sig, other, op) = match (l_sig, r_sig) {
@@ -241,10 +349,15 @@ impl Checker {
                 // `domain == math` where `math` is also a signal's name: the label wins when
                 // the category has it.
                 let has_label = |c: &Checker, s: &Operand, o: &Operand| {
-                    let (Some(id), Operand::Path(p)) = (c.signal_id(s), o) else { return false };
+                    let (Some(id), Operand::Path(p)) = (c.signal_id(s), o) else {
+                        return false;
+                    };
                     p.member.is_none()
                         && p.index.is_none()
-                        && c.signals[id.0 as usize].ty.as_ref().is_some_and(|t| t.labels().contains(&p.base.name))
+                        && c.signals[id.0 as usize]
+                            .ty
+                            .as_ref()
+                            .is_some_and(|t| t.labels().contains(&p.base.name))
                 };
                 if has_label(self, lhs, rhs) {
                     (lhs, rhs, op)
@@ -254,7 +367,9 @@ impl Checker {
                     self.error(
                         Diagnostic::new(&codes::E0301, span, "cannot compare two signals")
                             .with_label("both sides are signals")
-                            .with_help("compare a signal with a constant, such as `jailbreak > 0.9`"),
+                            .with_help(
+                                "compare a signal with a constant, such as `jailbreak > 0.9`",
+                            ),
                     );
                     return None;
                 }
@@ -271,7 +386,10 @@ impl Checker {
                 // A side that is some category's label is not the mistake (`domian == math`):
                 // report only the other side, unless both are labels.
                 let is_label = |c: &Checker, o: &Operand| match o {
-                    Operand::Path(p) => c.signals.iter().any(|s| s.ty.as_ref().is_some_and(|t| t.labels().contains(&p.base.name))),
+                    Operand::Path(p) => c.signals.iter().any(|s| {
+                        s.ty.as_ref()
+                            .is_some_and(|t| t.labels().contains(&p.base.name))
+                    }),
                     _ => false,
                 };
                 let skip_labels = !(is_label(self, lhs) && is_label(self, rhs));
@@ -294,7 +412,9 @@ impl Checker {
                 return None;
             }
         };
-        let Operand::Path(path) = sig else { return None };
+        let Operand::Path(path) = sig else {
+            return None;
+        };
         let read = self.read(path)?;
         let atom_span = span;
         let sname = path.base.name.clone();
@@ -310,17 +430,34 @@ impl Checker {
                 };
                 if let Some((lo, hi)) = range {
                     if value < lo || value > hi {
-                        let bounds = if hi.is_infinite() { format!("at least {lo}") } else { format!("in [{lo}, {hi}]") };
+                        let bounds = if hi.is_infinite() {
+                            format!("at least {lo}")
+                        } else {
+                            format!("in [{lo}, {hi}]")
+                        };
                         self.error(
-                            Diagnostic::new(&codes::E0302, other.span(), format!("threshold `{value}` is out of range for {what}"))
-                                .with_label(format!("{what} is always {bounds}"))
-                                .with_help(format!("the comparison would be constant; use a threshold {bounds}")),
+                            Diagnostic::new(
+                                &codes::E0302,
+                                other.span(),
+                                format!("threshold `{value}` is out of range for {what}"),
+                            )
+                            .with_label(format!("{what} is always {bounds}"))
+                            .with_help(format!(
+                                "the comparison would be constant; use a threshold {bounds}"
+                            )),
                         );
                         return None;
                     }
                 }
                 let positive_op = if op == CmpOp::Ne { CmpOp::Eq } else { op };
-                let atom = Cond::Atom(Atom::Num { read, op: positive_op, value }, atom_span);
+                let atom = Cond::Atom(
+                    Atom::Num {
+                        read,
+                        op: positive_op,
+                        value,
+                    },
+                    atom_span,
+                );
                 Some(negate_if(op == CmpOp::Ne, atom))
             }
             Read::Category(id) => {
@@ -333,46 +470,90 @@ impl Checker {
                     return None;
                 }
                 let (name, lspan) = match other {
-                    Operand::Path(p) if p.member.is_none() && p.index.is_none() => (p.base.name.clone(), p.span),
+                    Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
+                        (p.base.name.clone(), p.span)
+                    }
                     Operand::Str(s) => (s.value.clone(), s.span),
                     o => {
-                        self.mismatch(&sname, "a category", o, span, Some(format!("compare it with one of its labels: `{sname} == label`")));
+                        self.mismatch(
+                            &sname,
+                            "a category",
+                            o,
+                            span,
+                            Some(format!(
+                                "compare it with one of its labels: `{sname} == label`"
+                            )),
+                        );
                         return None;
                     }
                 };
-                let labels = self.signals[id.0 as usize].ty.as_ref().map(|t| t.labels().to_vec()).unwrap_or_default();
+                let labels = self.signals[id.0 as usize]
+                    .ty
+                    .as_ref()
+                    .map(|t| t.labels().to_vec())
+                    .unwrap_or_default();
                 let l = self.label(id, &labels, &name, lspan)?;
-                let atom = Cond::Atom(Atom::Label { signal: id, labels: vec![l] }, atom_span);
+                let atom = Cond::Atom(
+                    Atom::Label {
+                        signal: id,
+                        labels: vec![l],
+                    },
+                    atom_span,
+                );
                 Some(negate_if(op == CmpOp::Ne, atom))
             }
             Read::Set(_) => {
                 self.error(
-                    Diagnostic::new(&codes::E0303, op_span, format!("`{}` does not apply to a set", op.as_str()))
-                        .with_label("sets are tested with `in`")
-                        .with_help(format!("write `label in {sname}`, or `{sname}.count > 0` for any label")),
+                    Diagnostic::new(
+                        &codes::E0303,
+                        op_span,
+                        format!("`{}` does not apply to a set", op.as_str()),
+                    )
+                    .with_label("sets are tested with `in`")
+                    .with_help(format!(
+                        "write `label in {sname}`, or `{sname}.count > 0` for any label"
+                    )),
                 );
                 None
             }
             Read::Str(id) => {
                 if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
                     self.error(
-                        Diagnostic::new(&codes::E0303, op_span, format!("`{}` does not apply to a string", op.as_str()))
-                            .with_label("strings are compared with `==`, `!=` and `in`"),
+                        Diagnostic::new(
+                            &codes::E0303,
+                            op_span,
+                            format!("`{}` does not apply to a string", op.as_str()),
+                        )
+                        .with_label("strings are compared with `==`, `!=` and `in`"),
                     );
                     return None;
                 }
                 match other {
                     Operand::Str(s) => {
-                        let atom = Cond::Atom(Atom::Str { signal: id, values: vec![s.value.clone()] }, atom_span);
+                        let atom = Cond::Atom(
+                            Atom::Str {
+                                signal: id,
+                                values: vec![s.value.clone()],
+                            },
+                            atom_span,
+                        );
                         Some(negate_if(op == CmpOp::Ne, atom))
                     }
                     Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
                         let quoted = crate::syntax::lexer::escape(&p.base.name);
                         self.error(
-                            Diagnostic::new(&codes::E0301, p.span, format!("`{sname}` is a string; `{}` is a name", p.base.name))
-                                .with_label("not a string")
-                                .with_help(format!("quote it: `{quoted}`"))
-                                .with_fix(format!("quote `{}`", p.base.name), p.span, quoted),
+                            Diagnostic::new(
+                                &codes::E0301,
+                                p.span,
+                                format!("`{sname}` is a string; `{}` is a name", p.base.name),
+                            )
+                            .with_label("not a string")
+                            .with_help(format!("quote it: `{quoted}`"))
+                            .with_fix(
+                                format!("quote `{}`", p.base.name),
+                                p.span,
+                                quoted,
+                            ),
                         );
                         None
                     }
@@ -385,18 +566,35 @@ impl Checker {
             Read::Bool(id) => {
                 if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
                     self.error(
-                        Diagnostic::new(&codes::E0303, op_span, format!("`{}` does not apply to a bool", op.as_str()))
-                            .with_label("bools are compared with `==` and `!=`, or used directly"),
+                        Diagnostic::new(
+                            &codes::E0303,
+                            op_span,
+                            format!("`{}` does not apply to a bool", op.as_str()),
+                        )
+                        .with_label("bools are compared with `==` and `!=`, or used directly"),
                     );
                     return None;
                 }
                 match other {
-                    Operand::Bool(b, _) => Some(Cond::Atom(Atom::Bool { signal: id, value: *b }, atom_span)).map(|c| {
+                    Operand::Bool(b, _) => Some(Cond::Atom(
+                        Atom::Bool {
+                            signal: id,
+                            value: *b,
+                        },
+                        atom_span,
+                    ))
+                    .map(|c| {
                         // `x != true` is not `x == false`: an absent signal satisfies the first only.
                         negate_if(op == CmpOp::Ne, c)
                     }),
                     o => {
-                        self.mismatch(&sname, "a bool", o, span, Some(format!("use it directly: `{sname}` or `not {sname}`")));
+                        self.mismatch(
+                            &sname,
+                            "a bool",
+                            o,
+                            span,
+                            Some(format!("use it directly: `{sname}` or `not {sname}`")),
+                        );
                         None
                     }
                 }
@@ -404,12 +602,23 @@ impl Checker {
         }
     }
 
-    fn mismatch(&mut self, signal: &str, what: &str, other: &Operand, span: Span, help: Option<String>) {
+    fn mismatch(
+        &mut self,
+        signal: &str,
+        what: &str,
+        other: &Operand,
+        span: Span,
+        help: Option<String>,
+    ) {
         self.error(
-            Diagnostic::new(&codes::E0301, other.span(), format!("type mismatch: `{signal}` is {what}"))
-                .with_label(describe_literal(other))
-                .with_related(span, "in this comparison")
-                .with_help_opt(help),
+            Diagnostic::new(
+                &codes::E0301,
+                other.span(),
+                format!("type mismatch: `{signal}` is {what}"),
+            )
+            .with_label(describe_literal(other))
+            .with_related(span, "in this comparison")
+            .with_help_opt(help),
         );
     }
 
@@ -418,9 +627,13 @@ impl Checker {
             InSet::List(items, list_span) => {
                 let Operand::Path(path) = lhs else {
                     self.error(
-                        Diagnostic::new(&codes::E0301, lhs.span(), "`in [ … ]` tests a signal against a list")
-                            .with_label(describe_literal(lhs))
-                            .with_help("put the signal on the left: `domain in [math, physics]`"),
+                        Diagnostic::new(
+                            &codes::E0301,
+                            lhs.span(),
+                            "`in [ … ]` tests a signal against a list",
+                        )
+                        .with_label(describe_literal(lhs))
+                        .with_help("put the signal on the left: `domain in [math, physics]`"),
                     );
                     return None;
                 };
@@ -440,15 +653,27 @@ impl Checker {
                 let sname = path.base.name.clone();
                 match read {
                     Read::Category(id) => {
-                        let labels = self.signals[id.0 as usize].ty.as_ref().map(|t| t.labels().to_vec()).unwrap_or_default();
+                        let labels = self.signals[id.0 as usize]
+                            .ty
+                            .as_ref()
+                            .map(|t| t.labels().to_vec())
+                            .unwrap_or_default();
                         let mut ids = Vec::new();
                         let mut ok = true;
                         for item in items {
                             let (name, lspan) = match item {
-                                Operand::Path(p) if p.member.is_none() && p.index.is_none() => (p.base.name.clone(), p.span),
+                                Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
+                                    (p.base.name.clone(), p.span)
+                                }
                                 Operand::Str(s) => (s.value.clone(), s.span),
                                 o => {
-                                    self.mismatch(&sname, "a category", o, span, Some("list its labels".into()));
+                                    self.mismatch(
+                                        &sname,
+                                        "a category",
+                                        o,
+                                        span,
+                                        Some("list its labels".into()),
+                                    );
                                     ok = false;
                                     continue;
                                 }
@@ -459,7 +684,13 @@ impl Checker {
                                 None => ok = false,
                             }
                         }
-                        ok.then(|| Cond::Atom(Atom::Label { signal: id, labels: ids }, span))
+                        ok.then_some(Cond::Atom(
+                            Atom::Label {
+                                signal: id,
+                                labels: ids,
+                            },
+                            span,
+                        ))
                     }
                     Read::Str(id) => {
                         let mut values = Vec::new();
@@ -472,12 +703,18 @@ impl Checker {
                                     }
                                 }
                                 o => {
-                                    self.mismatch(&sname, "a string", o, span, Some("list strings: `[\"admin\", \"hr\"]`".into()));
+                                    self.mismatch(
+                                        &sname,
+                                        "a string",
+                                        o,
+                                        span,
+                                        Some("list strings: `[\"admin\", \"hr\"]`".into()),
+                                    );
                                     ok = false;
                                 }
                             }
                         }
-                        ok.then(|| Cond::Atom(Atom::Str { signal: id, values }, span))
+                        ok.then_some(Cond::Atom(Atom::Str { signal: id, values }, span))
                     }
                     Read::Num { read, range, what } => {
                         let mut alternatives = Vec::new();
@@ -495,16 +732,33 @@ impl Checker {
                             if let Some((lo, hi)) = range {
                                 if value < lo || value > hi {
                                     self.error(
-                                        Diagnostic::new(&codes::E0302, item.span(), format!("`{value}` is out of range for {what}"))
-                                            .with_label("can never be equal"),
+                                        Diagnostic::new(
+                                            &codes::E0302,
+                                            item.span(),
+                                            format!("`{value}` is out of range for {what}"),
+                                        )
+                                        .with_label("can never be equal"),
                                     );
                                     ok = false;
                                     continue;
                                 }
                             }
-                            alternatives.push(Cond::Atom(Atom::Num { read, op: CmpOp::Eq, value }, item.span()));
+                            alternatives.push(Cond::Atom(
+                                Atom::Num {
+                                    read,
+                                    op: CmpOp::Eq,
+                                    value,
+                                },
+                                item.span(),
+                            ));
                         }
-                        ok.then(|| if alternatives.len() == 1 { alternatives.remove(0) } else { Cond::Or(alternatives) })
+                        ok.then(|| {
+                            if alternatives.len() == 1 {
+                                alternatives.remove(0)
+                            } else {
+                                Cond::Or(alternatives)
+                            }
+                        })
                     }
                     Read::Set(_) | Read::Bool(_) => {
                         let help = if matches!(read, Read::Set(_)) {
@@ -513,9 +767,13 @@ impl Checker {
                             format!("use it directly: `{sname}`")
                         };
                         self.error(
-                            Diagnostic::new(&codes::E0303, span, format!("`in [ … ]` does not apply to {}", read.what()))
-                                .with_label(format!("`{sname}` is {}", read.what()))
-                                .with_help(help),
+                            Diagnostic::new(
+                                &codes::E0303,
+                                span,
+                                format!("`in [ … ]` does not apply to {}", read.what()),
+                            )
+                            .with_label(format!("`{sname}` is {}", read.what()))
+                            .with_help(help),
                         );
                         None
                     }
@@ -524,9 +782,13 @@ impl Checker {
             InSet::Operand(container) => {
                 let Operand::Path(cpath) = container else {
                     self.error(
-                        Diagnostic::new(&codes::E0301, container.span(), "`in` needs a list or a set signal")
-                            .with_label(describe_literal(container))
-                            .with_help("write `x in [a, b]`, or `label in set_signal`"),
+                        Diagnostic::new(
+                            &codes::E0301,
+                            container.span(),
+                            "`in` needs a list or a set signal",
+                        )
+                        .with_label(describe_literal(container))
+                        .with_help("write `x in [a, b]`, or `label in set_signal`"),
                     );
                     return None;
                 };
@@ -545,23 +807,45 @@ impl Checker {
                         _ => "write `x in [a, b]` with a list".to_string(),
                     };
                     self.error(
-                        Diagnostic::new(&codes::E0303, cpath.span, format!("`in {cname}` needs a set signal"))
-                            .with_label(format!("`{cname}` is {}", read.what()))
-                            .with_help(help),
+                        Diagnostic::new(
+                            &codes::E0303,
+                            cpath.span,
+                            format!("`in {cname}` needs a set signal"),
+                        )
+                        .with_label(format!("`{cname}` is {}", read.what()))
+                        .with_help(help),
                     );
                     return None;
                 };
                 let (name, lspan) = match lhs {
-                    Operand::Path(p) if p.member.is_none() && p.index.is_none() => (p.base.name.clone(), p.span),
+                    Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
+                        (p.base.name.clone(), p.span)
+                    }
                     Operand::Str(s) => (s.value.clone(), s.span),
                     o => {
-                        self.mismatch(&cname, "a set", o, span, Some(format!("test one of its labels: `label in {cname}`")));
+                        self.mismatch(
+                            &cname,
+                            "a set",
+                            o,
+                            span,
+                            Some(format!("test one of its labels: `label in {cname}`")),
+                        );
                         return None;
                     }
                 };
-                let labels = self.signals[id.0 as usize].ty.as_ref().map(|t| t.labels().to_vec()).unwrap_or_default();
+                let labels = self.signals[id.0 as usize]
+                    .ty
+                    .as_ref()
+                    .map(|t| t.labels().to_vec())
+                    .unwrap_or_default();
                 let l = self.label(id, &labels, &name, lspan)?;
-                Some(Cond::Atom(Atom::Contains { signal: id, label: l }, span))
+                Some(Cond::Atom(
+                    Atom::Contains {
+                        signal: id,
+                        label: l,
+                    },
+                    span,
+                ))
             }
         }
     }

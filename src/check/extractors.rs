@@ -8,7 +8,16 @@ use crate::policy::*;
 use crate::syntax::ast::{self, Value};
 use crate::syntax::Span;
 
-const TYPES: &[&str] = &["bool", "int", "float", "string", "score", "similarity", "category", "set"];
+const TYPES: &[&str] = &[
+    "bool",
+    "int",
+    "float",
+    "string",
+    "score",
+    "similarity",
+    "category",
+    "set",
+];
 
 /// The extractors, as written: `classifier(…)`, `identity.role`, `length.tokens`, ….
 const EXTRACTORS: &[&str] = &[
@@ -101,13 +110,20 @@ impl Checker {
                 for l in labels {
                     if let Some(first) = seen.get(l.name.as_str()) {
                         self.error(
-                            Diagnostic::new(&codes::E0210, l.span, format!("duplicate label `{}`", l.name))
-                                .with_label("listed twice")
-                                .with_related(*first, "first listed here"),
+                            Diagnostic::new(
+                                &codes::E0210,
+                                l.span,
+                                format!("duplicate label `{}`", l.name),
+                            )
+                            .with_label("listed twice")
+                            .with_related(*first, "first listed here"),
                         );
                         ok = false;
                     } else if l.name.is_empty() {
-                        self.error(Diagnostic::new(&codes::E0306, l.span, "empty label").with_label("labels cannot be empty"));
+                        self.error(
+                            Diagnostic::new(&codes::E0306, l.span, "empty label")
+                                .with_label("labels cannot be empty"),
+                        );
                         ok = false;
                     } else {
                         seen.insert(&l.name, l.span);
@@ -115,13 +131,23 @@ impl Checker {
                 }
                 if labels.is_empty() {
                     self.error(
-                        Diagnostic::new(&codes::E0206, t.span, format!("`{name}` needs at least one label"))
-                            .with_label("empty label list"),
+                        Diagnostic::new(
+                            &codes::E0206,
+                            t.span,
+                            format!("`{name}` needs at least one label"),
+                        )
+                        .with_label("empty label list"),
                     );
                     ok = false;
                 }
                 let labels: Vec<String> = labels.iter().map(|l| l.name.clone()).collect();
-                ok.then(|| if name == "category" { Type::Category(labels) } else { Type::Set(labels) })
+                ok.then(|| {
+                    if name == "category" {
+                        Type::Category(labels)
+                    } else {
+                        Type::Set(labels)
+                    }
+                })
             }
         }
     }
@@ -129,13 +155,21 @@ impl Checker {
     fn extractor(&mut self, e: &ast::Extractor) -> Option<Extractor> {
         let path: Vec<&str> = e.path.iter().map(|i| i.name.as_str()).collect();
         let joined = path.join(".");
-        let path_span = e.path.first().map(|f| f.span.to(e.path.last().map_or(f.span, |l| l.span))).unwrap_or(e.span);
+        let path_span = e
+            .path
+            .first()
+            .map(|f| f.span.to(e.path.last().map_or(f.span, |l| l.span)))
+            .unwrap_or(e.span);
         if !EXTRACTORS.contains(&joined.as_str()) {
             self.error(
-                Diagnostic::new(&codes::E0207, path_span, format!("unknown extractor `{joined}`"))
-                    .with_label("routerc has no extractor of this name")
-                    .with_suggestion(&joined, path_span, EXTRACTORS.iter().copied())
-                    .with_help_if_none(format!("the extractors are {}", EXTRACTORS.join(", "))),
+                Diagnostic::new(
+                    &codes::E0207,
+                    path_span,
+                    format!("unknown extractor `{joined}`"),
+                )
+                .with_label("routerc has no extractor of this name")
+                .with_suggestion(&joined, path_span, EXTRACTORS.iter().copied())
+                .with_help_if_none(format!("the extractors are {}", EXTRACTORS.join(", "))),
             );
             return None;
         }
@@ -159,17 +193,27 @@ impl Checker {
                         let mut sentences = Vec::new();
                         for item in items {
                             match item {
-                                Value::Str(s) if !s.value.trim().is_empty() => sentences.push(s.value.clone()),
+                                Value::Str(s) if !s.value.trim().is_empty() => {
+                                    sentences.push(s.value.clone())
+                                }
                                 other => self.error(
-                                    Diagnostic::new(&codes::E0212, other.span(), "example sentences must be non-empty strings")
-                                        .with_label("not a sentence"),
+                                    Diagnostic::new(
+                                        &codes::E0212,
+                                        other.span(),
+                                        "example sentences must be non-empty strings",
+                                    )
+                                    .with_label("not a sentence"),
                                 ),
                             }
                         }
                         if sentences.is_empty() {
                             self.error(
-                                Diagnostic::new(&codes::E0212, e.span, "`examples` needs at least one sentence")
-                                    .with_label("no example sentences"),
+                                Diagnostic::new(
+                                    &codes::E0212,
+                                    e.span,
+                                    "`examples` needs at least one sentence",
+                                )
+                                .with_label("no example sentences"),
                             );
                             return None;
                         }
@@ -177,8 +221,12 @@ impl Checker {
                     }
                     Some(other) => {
                         self.error(
-                            Diagnostic::new(&codes::E0212, other.span(), "`examples` takes a file name or a list of sentences")
-                                .with_label("expected a string or a list of strings"),
+                            Diagnostic::new(
+                                &codes::E0212,
+                                other.span(),
+                                "`examples` takes a file name or a list of sentences",
+                            )
+                            .with_label("expected a string or a list of strings"),
                         );
                         return None;
                     }
@@ -191,38 +239,66 @@ impl Checker {
                         return None;
                     }
                 };
-                let model = args.named_string(self, "model").unwrap_or_else(|| "minilm".to_string());
-                let aggregate = match args.named_word(self, "aggregate", &["max", "mean"]).as_deref() {
+                let model = args
+                    .named_string(self, "model")
+                    .unwrap_or_else(|| "minilm".to_string());
+                let aggregate = match args
+                    .named_word(self, "aggregate", &["max", "mean"])
+                    .as_deref()
+                {
                     Some("mean") => Aggregate::Mean,
                     _ => Aggregate::Max,
                 };
                 let top_k = args.named_int(self, "top_k", 1, 1000).unwrap_or(1) as u32;
                 let text = args.text(self);
-                Extractor::Examples { source, model, aggregate, top_k, text }
+                Extractor::Examples {
+                    source,
+                    model,
+                    aggregate,
+                    top_k,
+                    text,
+                }
             }
             "keyword" | "regex" => {
                 let strings = args.all_positional_strings(self)?;
                 if strings.is_empty() {
                     self.error(
-                        Diagnostic::new(&codes::E0212, e.span, format!("`{joined}` needs at least one pattern"))
-                            .with_label("nothing to match")
-                            .with_help(format!("write `{joined}(\"Project Titan\")`")),
+                        Diagnostic::new(
+                            &codes::E0212,
+                            e.span,
+                            format!("`{joined}` needs at least one pattern"),
+                        )
+                        .with_label("nothing to match")
+                        .with_help(format!("write `{joined}(\"Project Titan\")`")),
                     );
                     return None;
                 }
                 let text = args.text(self);
                 if joined == "keyword" {
-                    let mode = match args.named_word(self, "mode", &["word", "substring", "exact"]).as_deref() {
+                    let mode = match args
+                        .named_word(self, "mode", &["word", "substring", "exact"])
+                        .as_deref()
+                    {
                         Some("substring") => KeywordMode::Substring,
                         Some("exact") => KeywordMode::Exact,
                         _ => KeywordMode::Word,
                     };
-                    Extractor::Keyword { keywords: strings.into_iter().map(|(s, _)| s).collect(), mode, text }
+                    Extractor::Keyword {
+                        keywords: strings.into_iter().map(|(s, _)| s).collect(),
+                        mode,
+                        text,
+                    }
                 } else {
                     let mut ok = true;
                     for (pattern, span) in &strings {
                         if let Err(err) = regex::Regex::new(pattern) {
-                            let first_line = err.to_string().lines().last().unwrap_or("").trim().to_lowercase();
+                            let first_line = err
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or("")
+                                .trim()
+                                .to_lowercase();
                             self.error(
                                 Diagnostic::new(&codes::E0212, *span, "invalid regular expression")
                                     .with_label(first_line),
@@ -233,22 +309,37 @@ impl Checker {
                     if !ok {
                         return None;
                     }
-                    Extractor::Regex { patterns: strings.into_iter().map(|(s, _)| s).collect(), text }
+                    Extractor::Regex {
+                        patterns: strings.into_iter().map(|(s, _)| s).collect(),
+                        text,
+                    }
                 }
             }
             "header" => {
                 let name = args.positional_string(self, 0, "the header name")?;
-                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+                {
                     let span = args.positional(0).map_or(e.span, Value::span);
                     self.error(
-                        Diagnostic::new(&codes::E0212, span, format!("`{name}` is not a valid header name"))
-                            .with_label("header names are letters, digits, `-` and `_`"),
+                        Diagnostic::new(
+                            &codes::E0212,
+                            span,
+                            format!("`{name}` is not a valid header name"),
+                        )
+                        .with_label("header names are letters, digits, `-` and `_`"),
                     );
                     return None;
                 }
-                Extractor::Header { name: name.to_ascii_lowercase() }
+                Extractor::Header {
+                    name: name.to_ascii_lowercase(),
+                }
             }
-            "identity.role" | "identity.user" => Extractor::Identity { field: path[1].to_string() },
+            "identity.role" | "identity.user" => Extractor::Identity {
+                field: path[1].to_string(),
+            },
             "length.chars" | "length.tokens" | "length.messages" => {
                 let unit = match path[1] {
                     "chars" => LengthUnit::Chars,
@@ -274,16 +365,24 @@ impl Checker {
             (Extractor::Classifier { label: Some(_), .. }, Type::Score) => true,
             (Extractor::Classifier { label: None, .. }, Type::Score) => {
                 self.error(
-                    Diagnostic::new(&codes::E0212, s.extractor.span, "a `score` classifier needs `label:`")
-                        .with_label("which label's probability is the score?")
-                        .with_help("write `classifier(\"jailbreak\", label: \"jailbreak\")`"),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        s.extractor.span,
+                        "a `score` classifier needs `label:`",
+                    )
+                    .with_label("which label's probability is the score?")
+                    .with_help("write `classifier(\"jailbreak\", label: \"jailbreak\")`"),
                 );
                 return false;
             }
             (Extractor::Classifier { label: Some(_), .. }, Type::Category(_)) => {
                 self.error(
-                    Diagnostic::new(&codes::E0212, s.extractor.span, "`label:` selects a score, but the type is a category")
-                        .with_label("remove `label:` for a category, or declare the signal as `score`"),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        s.extractor.span,
+                        "`label:` selects a score, but the type is a category",
+                    )
+                    .with_label("remove `label:` for a category, or declare the signal as `score`"),
                 );
                 return false;
             }
@@ -303,14 +402,20 @@ impl Checker {
                 Extractor::TokenClassifier { .. } => "a `set`",
                 Extractor::Examples { .. } => "a `similarity`",
                 Extractor::Keyword { .. } | Extractor::Regex { .. } => "a `bool`",
-                Extractor::Header { .. } => "a `string`, `int`, `float` or `bool` (parsed from the header's value)",
+                Extractor::Header { .. } => {
+                    "a `string`, `int`, `float` or `bool` (parsed from the header's value)"
+                }
                 Extractor::Identity { .. } | Extractor::Language { .. } => "a `string`",
                 Extractor::Length { .. } => "an `int`",
             };
             self.error(
-                Diagnostic::new(&codes::E0305, s.ty.span, format!("`{}` does not produce a `{}`", written, ty.keyword()))
-                    .with_label(format!("declared as `{}`", ty.keyword()))
-                    .with_related(s.extractor.span, format!("this extractor gives {gives}")),
+                Diagnostic::new(
+                    &codes::E0305,
+                    s.ty.span,
+                    format!("`{}` does not produce a `{}`", written, ty.keyword()),
+                )
+                .with_label(format!("declared as `{}`", ty.keyword()))
+                .with_related(s.extractor.span, format!("this extractor gives {gives}")),
             );
         }
         ok
@@ -336,17 +441,25 @@ impl<'a> Args<'a> {
             match &arg.name {
                 None if !named.is_empty() => {
                     checker.error(
-                        Diagnostic::new(&codes::E0212, arg.span, "positional argument after a named one")
-                            .with_label("move it before the named arguments"),
+                        Diagnostic::new(
+                            &codes::E0212,
+                            arg.span,
+                            "positional argument after a named one",
+                        )
+                        .with_label("move it before the named arguments"),
                     );
                 }
                 None => positional.push(&arg.value),
                 Some(n) => {
                     if let Some((first, _, _)) = named.iter().find(|(f, _, _)| f.name == n.name) {
                         checker.error(
-                            Diagnostic::new(&codes::E0212, n.span, format!("argument `{}` is given twice", n.name))
-                                .with_label("repeated")
-                                .with_related(first.span, "first given here"),
+                            Diagnostic::new(
+                                &codes::E0212,
+                                n.span,
+                                format!("argument `{}` is given twice", n.name),
+                            )
+                            .with_label("repeated")
+                            .with_related(first.span, "first given here"),
                         );
                     } else {
                         named.push((n, &arg.value, false));
@@ -374,20 +487,28 @@ impl<'a> Args<'a> {
             Some(Value::Str(s)) if !s.value.is_empty() => Some(s.value.clone()),
             Some(other) => {
                 checker.error(
-                    Diagnostic::new(&codes::E0212, other.span(), format!("`{}` expects {what} as a string", self.extractor))
-                        .with_label("expected a non-empty string")
-                        .with_help_opt(match other {
-                            Value::Name(n) => Some(format!("quote it: `\"{}\"`", n.name)),
-                            _ => None,
-                        }),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        other.span(),
+                        format!("`{}` expects {what} as a string", self.extractor),
+                    )
+                    .with_label("expected a non-empty string")
+                    .with_help_opt(match other {
+                        Value::Name(n) => Some(format!("quote it: `\"{}\"`", n.name)),
+                        _ => None,
+                    }),
                 );
                 None
             }
             None => {
                 checker.error(
-                    Diagnostic::new(&codes::E0212, self.span, format!("`{}` needs {what}", self.extractor))
-                        .with_label("missing argument")
-                        .with_help(format!("write `{}(\"…\")`", self.extractor)),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        self.span,
+                        format!("`{}` needs {what}", self.extractor),
+                    )
+                    .with_label("missing argument")
+                    .with_help(format!("write `{}(\"…\")`", self.extractor)),
                 );
                 None
             }
@@ -405,11 +526,17 @@ impl<'a> Args<'a> {
                 Value::List(items, _) => {
                     for item in items {
                         match item {
-                            Value::Str(s) if !s.value.is_empty() => out.push((s.value.clone(), s.span)),
+                            Value::Str(s) if !s.value.is_empty() => {
+                                out.push((s.value.clone(), s.span))
+                            }
                             other => {
                                 checker.error(
-                                    Diagnostic::new(&codes::E0212, other.span(), "expected a non-empty string")
-                                        .with_label("not a string"),
+                                    Diagnostic::new(
+                                        &codes::E0212,
+                                        other.span(),
+                                        "expected a non-empty string",
+                                    )
+                                    .with_label("not a string"),
                                 );
                                 ok = false;
                             }
@@ -418,7 +545,8 @@ impl<'a> Args<'a> {
                 }
                 other => {
                     checker.error(
-                        Diagnostic::new(&codes::E0212, other.span(), "expected a non-empty string").with_label("not a string"),
+                        Diagnostic::new(&codes::E0212, other.span(), "expected a non-empty string")
+                            .with_label("not a string"),
                     );
                     ok = false;
                 }
@@ -438,8 +566,12 @@ impl<'a> Args<'a> {
             Value::Str(s) if !s.value.is_empty() => Some(s.value.clone()),
             other => {
                 checker.error(
-                    Diagnostic::new(&codes::E0212, other.span(), format!("`{name}:` expects a non-empty string"))
-                        .with_label("not a string"),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        other.span(),
+                        format!("`{name}:` expects a non-empty string"),
+                    )
+                    .with_label("not a string"),
                 );
                 None
             }
@@ -456,9 +588,17 @@ impl<'a> Args<'a> {
                     _ => String::new(),
                 };
                 checker.error(
-                    Diagnostic::new(&codes::E0212, other.span(), format!("`{name}:` must be one of {}", words.join(", ")))
-                        .with_label("not one of the accepted words")
-                        .with_suggestion(&shown, other.span(), words.iter().copied()),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        other.span(),
+                        format!("`{name}:` must be one of {}", words.join(", ")),
+                    )
+                    .with_label("not one of the accepted words")
+                    .with_suggestion(
+                        &shown,
+                        other.span(),
+                        words.iter().copied(),
+                    ),
                 );
                 None
             }
@@ -470,8 +610,12 @@ impl<'a> Args<'a> {
             Value::Int(i) if (min..=max).contains(&i.value) => Some(i.value),
             other => {
                 checker.error(
-                    Diagnostic::new(&codes::E0212, other.span(), format!("`{name}:` must be an integer from {min} to {max}"))
-                        .with_label("out of range or not an integer"),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        other.span(),
+                        format!("`{name}:` must be an integer from {min} to {max}"),
+                    )
+                    .with_label("out of range or not an integer"),
                 );
                 None
             }
@@ -480,7 +624,10 @@ impl<'a> Args<'a> {
 
     /// The `text:` argument: which part of the request the signal reads.
     fn text(&mut self, checker: &mut Checker) -> TextSource {
-        match self.named_word(checker, "text", &["last_user", "conversation", "system"]).as_deref() {
+        match self
+            .named_word(checker, "text", &["last_user", "conversation", "system"])
+            .as_deref()
+        {
             Some("conversation") => TextSource::Conversation,
             Some("system") => TextSource::System,
             _ => TextSource::LastUser,
@@ -492,39 +639,58 @@ impl<'a> Args<'a> {
         let mut ok = true;
         for v in self.positional.iter().skip(self.positional_used) {
             checker.error(
-                Diagnostic::new(&codes::E0212, v.span(), format!("`{}` takes no further arguments", self.extractor))
-                    .with_label("unexpected argument"),
+                Diagnostic::new(
+                    &codes::E0212,
+                    v.span(),
+                    format!("`{}` takes no further arguments", self.extractor),
+                )
+                .with_label("unexpected argument"),
             );
             ok = false;
         }
-        let read: Vec<String> = self.named.iter().filter(|n| n.2).map(|n| n.0.name.clone()).collect();
+        let read: Vec<String> = self
+            .named
+            .iter()
+            .filter(|n| n.2)
+            .map(|n| n.0.name.clone())
+            .collect();
         let known: &[&str] = match self.extractor.as_str() {
             "classifier" => &["label", "text"],
             "token_classifier" => &["text"],
             "examples" => &["model", "aggregate", "top_k", "text"],
             "keyword" => &["mode", "text"],
-            "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => &["text"],
+            "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => {
+                &["text"]
+            }
             _ => &[],
         };
         for (n, _, used) in &self.named {
             if !used && !read.contains(&n.name) {
                 checker.error(
-                    Diagnostic::new(&codes::E0212, n.span, format!("`{}` has no argument `{}`", self.extractor, n.name))
-                        .with_label("unknown argument")
-                        .with_suggestion(&n.name, n.span, known.iter().copied())
-                        .with_help_if_none(if known.is_empty() {
-                            format!("`{}` takes no named arguments", self.extractor)
-                        } else {
-                            format!("its arguments are {}", known.join(", "))
-                        }),
+                    Diagnostic::new(
+                        &codes::E0212,
+                        n.span,
+                        format!("`{}` has no argument `{}`", self.extractor, n.name),
+                    )
+                    .with_label("unknown argument")
+                    .with_suggestion(&n.name, n.span, known.iter().copied())
+                    .with_help_if_none(if known.is_empty() {
+                        format!("`{}` takes no named arguments", self.extractor)
+                    } else {
+                        format!("its arguments are {}", known.join(", "))
+                    }),
                 );
                 ok = false;
             }
         }
         if self.has_parens && matches!(self.extractor.as_str(), "identity.role" | "identity.user") {
             checker.error(
-                Diagnostic::new(&codes::E0212, self.span, format!("`{}` takes no arguments", self.extractor))
-                    .with_label("remove the parentheses"),
+                Diagnostic::new(
+                    &codes::E0212,
+                    self.span,
+                    format!("`{}` takes no arguments", self.extractor),
+                )
+                .with_label("remove the parentheses"),
             );
             ok = false;
         }

@@ -89,8 +89,16 @@ impl Universe {
         let all = (f64::NEG_INFINITY, f64::INFINITY);
         Universe {
             strings: HashMap::new(),
-            labels: policy.signals.iter().map(|s| s.ty.labels().len() as u32).collect(),
-            ranges: policy.signals.iter().map(|s| s.ty.range().unwrap_or(all)).collect(),
+            labels: policy
+                .signals
+                .iter()
+                .map(|s| s.ty.labels().len() as u32)
+                .collect(),
+            ranges: policy
+                .signals
+                .iter()
+                .map(|s| s.ty.range().unwrap_or(all))
+                .collect(),
             integer: policy.signals.iter().map(|s| s.ty == Type::Int).collect(),
         }
     }
@@ -114,10 +122,18 @@ impl Universe {
                     NumRead::Confidence(_) | NumRead::Prob(..) => (0.0, 1.0),
                     NumRead::Count(s) => (0.0, f64::from(self.labels[s.0 as usize])),
                 };
-                Values::Num(vec![Interval { lo, lo_closed: lo.is_finite(), hi, hi_closed: hi.is_finite() }])
+                Values::Num(vec![Interval {
+                    lo,
+                    lo_closed: lo.is_finite(),
+                    hi,
+                    hi_closed: hi.is_finite(),
+                }])
             }
         };
-        Constraint { absent: true, values }
+        Constraint {
+            absent: true,
+            values,
+        }
     }
 
     fn intern(&mut self, s: &str) -> u32 {
@@ -128,9 +144,15 @@ impl Universe {
     /// The constraint an atom puts on its variable.
     fn atom(&mut self, atom: &Atom) -> (Var, Constraint) {
         let (var, values) = match atom {
-            Atom::Bool { signal, value } => (Var::Bool(*signal), Values::In(vec![u32::from(*value)])),
-            Atom::Label { signal, labels } => (Var::Label(*signal), Values::In(sorted(labels.clone()))),
-            Atom::Contains { signal, label } => (Var::Contains(*signal, *label), Values::In(vec![1])),
+            Atom::Bool { signal, value } => {
+                (Var::Bool(*signal), Values::In(vec![u32::from(*value)]))
+            }
+            Atom::Label { signal, labels } => {
+                (Var::Label(*signal), Values::In(sorted(labels.clone())))
+            }
+            Atom::Contains { signal, label } => {
+                (Var::Contains(*signal, *label), Values::In(vec![1]))
+            }
             Atom::Str { signal, values } => {
                 let ids = values.iter().map(|s| self.intern(s)).collect();
                 (Var::Str(*signal), Values::In(sorted(ids)))
@@ -138,16 +160,44 @@ impl Universe {
             Atom::Num { read, op, value } => {
                 let v = *value;
                 let i = match op {
-                    CmpOp::Lt => Interval { lo: f64::NEG_INFINITY, lo_closed: false, hi: v, hi_closed: false },
-                    CmpOp::Le => Interval { lo: f64::NEG_INFINITY, lo_closed: false, hi: v, hi_closed: true },
-                    CmpOp::Gt => Interval { lo: v, lo_closed: false, hi: f64::INFINITY, hi_closed: false },
-                    CmpOp::Ge => Interval { lo: v, lo_closed: true, hi: f64::INFINITY, hi_closed: false },
-                    CmpOp::Eq | CmpOp::Ne => Interval { lo: v, lo_closed: true, hi: v, hi_closed: true },
+                    CmpOp::Lt => Interval {
+                        lo: f64::NEG_INFINITY,
+                        lo_closed: false,
+                        hi: v,
+                        hi_closed: false,
+                    },
+                    CmpOp::Le => Interval {
+                        lo: f64::NEG_INFINITY,
+                        lo_closed: false,
+                        hi: v,
+                        hi_closed: true,
+                    },
+                    CmpOp::Gt => Interval {
+                        lo: v,
+                        lo_closed: false,
+                        hi: f64::INFINITY,
+                        hi_closed: false,
+                    },
+                    CmpOp::Ge => Interval {
+                        lo: v,
+                        lo_closed: true,
+                        hi: f64::INFINITY,
+                        hi_closed: false,
+                    },
+                    CmpOp::Eq | CmpOp::Ne => Interval {
+                        lo: v,
+                        lo_closed: true,
+                        hi: v,
+                        hi_closed: true,
+                    },
                 };
                 (Var::Num(*read), Values::Num(vec![i]))
             }
         };
-        let c = Constraint { absent: false, values };
+        let c = Constraint {
+            absent: false,
+            values,
+        };
         let full = self.full(var);
         (var, self.intersect(var, &c, &full))
     }
@@ -156,11 +206,19 @@ impl Universe {
         if self.is_integer(var) {
             for i in &mut intervals {
                 if i.lo.is_finite() {
-                    i.lo = if i.lo_closed { i.lo.ceil() } else { i.lo.floor() + 1.0 };
+                    i.lo = if i.lo_closed {
+                        i.lo.ceil()
+                    } else {
+                        i.lo.floor() + 1.0
+                    };
                     i.lo_closed = true;
                 }
                 if i.hi.is_finite() {
-                    i.hi = if i.hi_closed { i.hi.floor() } else { i.hi.ceil() - 1.0 };
+                    i.hi = if i.hi_closed {
+                        i.hi.floor()
+                    } else {
+                        i.hi.ceil() - 1.0
+                    };
                     i.hi_closed = true;
                 }
             }
@@ -190,20 +248,38 @@ impl Universe {
                         } else {
                             (i.hi, i.hi_closed && j.hi_closed)
                         };
-                        out.push(Interval { lo, lo_closed, hi, hi_closed });
+                        out.push(Interval {
+                            lo,
+                            lo_closed,
+                            hi,
+                            hi_closed,
+                        });
                     }
                 }
                 Values::Num(self.normalise(var, out))
             }
-            (Values::In(x), Values::In(y)) => Values::In(x.iter().copied().filter(|v| y.binary_search(v).is_ok()).collect()),
-            (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => {
-                Values::In(x.iter().copied().filter(|v| y.binary_search(v).is_err()).collect())
+            (Values::In(x), Values::In(y)) => Values::In(
+                x.iter()
+                    .copied()
+                    .filter(|v| y.binary_search(v).is_ok())
+                    .collect(),
+            ),
+            (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => Values::In(
+                x.iter()
+                    .copied()
+                    .filter(|v| y.binary_search(v).is_err())
+                    .collect(),
+            ),
+            (Values::NotIn(x), Values::NotIn(y)) => {
+                Values::NotIn(sorted(x.iter().chain(y).copied().collect()))
             }
-            (Values::NotIn(x), Values::NotIn(y)) => Values::NotIn(sorted(x.iter().chain(y).copied().collect())),
             // Variables keep one kind of value set; mixing cannot happen.
             (x, _) => x.clone(),
         };
-        Constraint { absent: a.absent && b.absent, values }
+        Constraint {
+            absent: a.absent && b.absent,
+            values,
+        }
     }
 
     /// Every value of the variable's universe not allowed by `c`.
@@ -215,11 +291,21 @@ impl Universe {
                 let mut lo = f64::NEG_INFINITY;
                 let mut lo_closed = false;
                 for i in x {
-                    gaps.push(Interval { lo, lo_closed, hi: i.lo, hi_closed: !i.lo_closed });
+                    gaps.push(Interval {
+                        lo,
+                        lo_closed,
+                        hi: i.lo,
+                        hi_closed: !i.lo_closed,
+                    });
                     lo = i.hi;
                     lo_closed = !i.hi_closed;
                 }
-                gaps.push(Interval { lo, lo_closed, hi: f64::INFINITY, hi_closed: false });
+                gaps.push(Interval {
+                    lo,
+                    lo_closed,
+                    hi: f64::INFINITY,
+                    hi_closed: false,
+                });
                 if self.is_integer(var) {
                     // With closed integer bounds, the gap next to [a, b] starts at b + 1.
                     for g in &mut gaps {
@@ -233,14 +319,33 @@ impl Universe {
                         }
                     }
                 }
-                let gaps = Constraint { absent: false, values: Values::Num(self.normalise(var, gaps)) };
-                self.intersect(var, &gaps, &Constraint { absent: false, values: full.values.clone() }).values
+                let gaps = Constraint {
+                    absent: false,
+                    values: Values::Num(self.normalise(var, gaps)),
+                };
+                self.intersect(
+                    var,
+                    &gaps,
+                    &Constraint {
+                        absent: false,
+                        values: full.values.clone(),
+                    },
+                )
+                .values
             }
-            (Values::In(x), Values::In(all)) => Values::In(all.iter().copied().filter(|v| x.binary_search(v).is_err()).collect()),
+            (Values::In(x), Values::In(all)) => Values::In(
+                all.iter()
+                    .copied()
+                    .filter(|v| x.binary_search(v).is_err())
+                    .collect(),
+            ),
             (Values::In(x), _) => Values::NotIn(x.clone()),
             (Values::NotIn(x), _) => Values::In(x.clone()),
         };
-        Constraint { absent: !c.absent, values }
+        Constraint {
+            absent: !c.absent,
+            values,
+        }
     }
 
     fn is_empty(&self, c: &Constraint) -> bool {
@@ -324,7 +429,11 @@ fn dnf(u: &mut Universe, cond: &Cond, negate: bool) -> Option<Vec<Cube>> {
         (Cond::Atom(atom, _), _) => {
             let (var, c) = u.atom(atom);
             let c = if negate { u.complement(var, &c) } else { c };
-            Some(if u.is_empty(&c) { Vec::new() } else { vec![vec![(var, c)]] })
+            Some(if u.is_empty(&c) {
+                Vec::new()
+            } else {
+                vec![vec![(var, c)]]
+            })
         }
     }
 }
@@ -363,7 +472,9 @@ fn overlap(u: &Universe, var: Var, a: &Constraint, b: &Constraint) -> bool {
             }
             false
         }
-        (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => x.iter().any(|v| y.binary_search(v).is_err()),
+        (Values::In(x), Values::NotIn(y)) | (Values::NotIn(y), Values::In(x)) => {
+            x.iter().any(|v| y.binary_search(v).is_err())
+        }
         (Values::NotIn(_), Values::NotIn(_)) => true,
         _ => false,
     }
@@ -390,7 +501,11 @@ fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Op
         return None;
     }
     *budget -= 1;
-    let relevant: Vec<&Cube> = cubes.iter().copied().filter(|c| intersects(u, c, target)).collect();
+    let relevant: Vec<&Cube> = cubes
+        .iter()
+        .copied()
+        .filter(|c| intersects(u, c, target))
+        .collect();
     if relevant.is_empty() {
         return Some(false);
     }
@@ -413,7 +528,10 @@ fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Op
             next.push((*var, part));
             next
         };
-        return Some(covered(u, &with(inside), &relevant, budget)? && covered(u, &with(outside), &relevant, budget)?);
+        return Some(
+            covered(u, &with(inside), &relevant, budget)?
+                && covered(u, &with(outside), &relevant, budget)?,
+        );
     }
     Some(true)
 }
@@ -424,7 +542,13 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
     let forms: Vec<Option<Vec<Cube>>> = policy
         .routes
         .iter()
-        .map(|r| if atoms(&r.condition) > MAX_ATOMS { None } else { dnf(&mut u, &r.condition, false) })
+        .map(|r| {
+            if atoms(&r.condition) > MAX_ATOMS {
+                None
+            } else {
+                dnf(&mut u, &r.condition, false)
+            }
+        })
         .collect();
     let window = WINDOW.min(PAIR_BUDGET / policy.routes.len().max(1)).max(1);
     let mut out = Vec::new();
@@ -439,9 +563,13 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
 
         if form.is_empty() {
             out.push(
-                Diagnostic::new(&codes::W0003, route.condition_span, format!("the condition of `{}` is always false", route.name))
-                    .with_label("no signal values satisfy this")
-                    .with_help("the route can never be chosen; fix the condition or remove the route"),
+                Diagnostic::new(
+                    &codes::W0003,
+                    route.condition_span,
+                    format!("the condition of `{}` is always false", route.name),
+                )
+                .with_label("no signal values satisfy this")
+                .with_help("the route can never be chosen; fix the condition or remove the route"),
             );
             continue;
         }
@@ -449,10 +577,17 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         if let Some(first) = always_true {
             let shadow = &policy.routes[first];
             out.push(
-                Diagnostic::new(&codes::W0001, route.name_span, format!("unreachable route `{}`", route.name))
-                    .with_label("no request can reach this route")
-                    .with_related(shadow.condition_span, format!("`{}` matches every request first", shadow.name))
-                    .with_help("raise this route's priority above it, or remove one of them"),
+                Diagnostic::new(
+                    &codes::W0001,
+                    route.name_span,
+                    format!("unreachable route `{}`", route.name),
+                )
+                .with_label("no request can reach this route")
+                .with_related(
+                    shadow.condition_span,
+                    format!("`{}` matches every request first", shadow.name),
+                )
+                .with_help("raise this route's priority above it, or remove one of them"),
             );
             unreachable[i] = true;
             continue;
@@ -463,18 +598,35 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         // test that spares most routes the cover search.
         let absent_ok = form.iter().any(|cube| cube.iter().all(|(_, c)| c.absent));
         let mut budget = COVER_BUDGET;
-        if absent_ok && covered(&u, &Vec::new(), &form.iter().collect::<Vec<_>>(), &mut budget) == Some(true) {
+        if absent_ok
+            && covered(
+                &u,
+                &Vec::new(),
+                &form.iter().collect::<Vec<_>>(),
+                &mut budget,
+            ) == Some(true)
+        {
             out.push(
-                Diagnostic::new(&codes::W0002, route.condition_span, format!("the condition of `{}` is always true", route.name))
-                    .with_label("every request satisfies this, including ones without these signals")
-                    .with_help("every route tried after it is unreachable; use `default => …` for a catch-all"),
+                Diagnostic::new(
+                    &codes::W0002,
+                    route.condition_span,
+                    format!("the condition of `{}` is always true", route.name),
+                )
+                .with_label("every request satisfies this, including ones without these signals")
+                .with_help(
+                    "every route tried after it is unreachable; use `default => …` for a catch-all",
+                ),
             );
             always_true = Some(i);
             continue;
         }
 
         // Routes tried before this one (nearest first), that could take some of its requests.
-        let earlier: Vec<usize> = (0..i).rev().filter(|&j| !policy.routes[j].is_default && forms[j].is_some()).take(window).collect();
+        let earlier: Vec<usize> = (0..i)
+            .rev()
+            .filter(|&j| !policy.routes[j].is_default && forms[j].is_some())
+            .take(window)
+            .collect();
         let mut covering: Vec<usize> = Vec::new();
         let mut all_covered = true;
         for cube in form {
@@ -484,7 +636,11 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
                 .filter(|(_, c)| intersects(&u, c, cube))
                 .collect();
             let covers = |without: &[usize]| {
-                let cubes: Vec<&Cube> = candidates.iter().filter(|(j, _)| !without.contains(j)).map(|(_, c)| *c).collect();
+                let cubes: Vec<&Cube> = candidates
+                    .iter()
+                    .filter(|(j, _)| !without.contains(j))
+                    .map(|(_, c)| *c)
+                    .collect();
                 let mut budget = COVER_BUDGET;
                 covered(&u, cube, &cubes, &mut budget) == Some(true)
             };
@@ -510,9 +666,13 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         }
         if all_covered {
             covering.sort_unstable();
-            let mut d = Diagnostic::new(&codes::W0001, route.name_span, format!("unreachable route `{}`", route.name))
-                .with_label("every request this route matches is taken by an earlier route")
-                .with_help("raise its priority, narrow the earlier routes, or remove it");
+            let mut d = Diagnostic::new(
+                &codes::W0001,
+                route.name_span,
+                format!("unreachable route `{}`", route.name),
+            )
+            .with_label("every request this route matches is taken by an earlier route")
+            .with_help("raise its priority, narrow the earlier routes, or remove it");
             for &j in covering.iter().take(3) {
                 let r = &policy.routes[j];
                 d = d.with_related(r.name_span, format!("`{}` is tried first", r.name));
@@ -528,15 +688,27 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
                 other.explicit_priority
                     && other.priority == route.priority
                     && !unreachable[j]
-                    && forms[j].iter().flatten().any(|a| form.iter().any(|b| intersects(&u, a, b)))
+                    && forms[j]
+                        .iter()
+                        .flatten()
+                        .any(|a| form.iter().any(|b| intersects(&u, a, b)))
             });
             if let Some(j) = overlap {
                 let other = &policy.routes[j];
                 out.push(
-                    Diagnostic::new(&codes::W0004, route.name_span, format!("`{}` and `{}` can match the same request at priority {}", route.name, other.name, route.priority))
-                        .with_label("overlaps an earlier route of the same priority")
-                        .with_related(other.name_span, "this route wins by source order")
-                        .with_help("give them different priorities, or make their conditions exclusive"),
+                    Diagnostic::new(
+                        &codes::W0004,
+                        route.name_span,
+                        format!(
+                            "`{}` and `{}` can match the same request at priority {}",
+                            route.name, other.name, route.priority
+                        ),
+                    )
+                    .with_label("overlaps an earlier route of the same priority")
+                    .with_related(other.name_span, "this route wins by source order")
+                    .with_help(
+                        "give them different priorities, or make their conditions exclusive",
+                    ),
                 );
             }
         }

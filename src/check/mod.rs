@@ -40,7 +40,10 @@ pub fn check(program: &Program, mut diagnostics: Diagnostics) -> Checked {
     } else {
         checker.policy
     };
-    Checked { policy, diagnostics }
+    Checked {
+        policy,
+        diagnostics,
+    }
 }
 
 /// A declared signal as the checker sees it: `ty` is `None` when the declaration had an error,
@@ -82,7 +85,11 @@ impl Checker {
     fn run(&mut self, program: &Program, syntax_errors: bool) {
         let items: Vec<&Item> = program.items().collect();
         if syntax_errors {
-            self.broken = program.files.iter().flat_map(|f| f.declared.iter().cloned()).collect();
+            self.broken = program
+                .files
+                .iter()
+                .flat_map(|f| f.declared.iter().cloned())
+                .collect();
             for item in &items {
                 let keyword = match item {
                     Item::Signal(_) => "signal",
@@ -150,15 +157,28 @@ impl Checker {
         if defaults.is_empty() && complete {
             let end = program.files.first().map(|f| {
                 let e = f.ast.span.end;
-                Span { file: f.id, start: e, end: e }
+                Span {
+                    file: f.id,
+                    start: e,
+                    end: e,
+                }
             });
             self.error(
-                Diagnostic::new(&codes::E0213, end.unwrap_or_default(), "missing default route")
-                    .with_label("the policy ends without a default route")
-                    .with_help(match self.backends.iter().flatten().next() {
-                        Some(b) => format!("add `default => {}` so that every request gets a decision", b.name),
-                        None => "add `default => BACKEND` so that every request gets a decision".to_string(),
-                    }),
+                Diagnostic::new(
+                    &codes::E0213,
+                    end.unwrap_or_default(),
+                    "missing default route",
+                )
+                .with_label("the policy ends without a default route")
+                .with_help(match self.backends.iter().flatten().next() {
+                    Some(b) => format!(
+                        "add `default => {}` so that every request gets a decision",
+                        b.name
+                    ),
+                    None => {
+                        "add `default => BACKEND` so that every request gets a decision".to_string()
+                    }
+                }),
             );
         }
 
@@ -174,7 +194,12 @@ impl Checker {
 
         // A use that failed to check may have been the only one: with errors, "unused"
         // would often be wrong.
-        if complete && !self.diagnostics.iter().any(|d| d.severity() == crate::diagnostic::Severity::Error) {
+        if complete
+            && !self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity() == crate::diagnostic::Severity::Error)
+        {
             self.report_unused();
         }
 
@@ -254,11 +279,22 @@ impl Checker {
             None if self.broken.contains(&("backend", name.name.clone())) => None,
             None => {
                 let candidates: Vec<String> = self.backend_ids.keys().cloned().collect();
-                let d = Diagnostic::new(&codes::E0203, name.span, format!("unknown backend `{}`", name.name))
-                    .with_label("no backend of this name is declared")
-                    .with_suggestion(&name.name, name.span, candidates.iter().map(String::as_str));
+                let d = Diagnostic::new(
+                    &codes::E0203,
+                    name.span,
+                    format!("unknown backend `{}`", name.name),
+                )
+                .with_label("no backend of this name is declared")
+                .with_suggestion(
+                    &name.name,
+                    name.span,
+                    candidates.iter().map(String::as_str),
+                );
                 let d = if d.help.is_none() {
-                    d.with_help(format!("declare it: `backend {} {{ url: \"…\", model: \"…\" }}`", name.name))
+                    d.with_help(format!(
+                        "declare it: `backend {} {{ url: \"…\", model: \"…\" }}`",
+                        name.name
+                    ))
                 } else {
                     d
                 };
@@ -302,17 +338,27 @@ impl Checker {
     fn report_unused(&mut self) {
         let mut found = Vec::new();
         for (i, s) in self.signals.iter().enumerate() {
-            if self.signal_uses[i] == 0 && self.signal_ids.get(&s.name) == Some(&SignalId(i as u32)) {
+            if self.signal_uses[i] == 0 && self.signal_ids.get(&s.name) == Some(&SignalId(i as u32))
+            {
                 found.push(
-                    Diagnostic::new(&codes::W0005, s.name_span, format!("unused signal `{}`", s.name))
-                        .with_label("no route reads this signal")
-                        .with_help("remove the declaration, or use it in a route's condition"),
+                    Diagnostic::new(
+                        &codes::W0005,
+                        s.name_span,
+                        format!("unused signal `{}`", s.name),
+                    )
+                    .with_label("no route reads this signal")
+                    .with_help("remove the declaration, or use it in a route's condition"),
                 );
             }
         }
         for (i, b) in self.backend_spans.iter().enumerate() {
             if self.backend_uses[i] == 0 {
-                let name = self.backend_ids.iter().find(|(_, id)| id.0 as usize == i).map(|(n, _)| n.clone()).unwrap_or_default();
+                let name = self
+                    .backend_ids
+                    .iter()
+                    .find(|(_, id)| id.0 as usize == i)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default();
                 found.push(
                     Diagnostic::new(&codes::W0006, *b, format!("unused backend `{name}`"))
                         .with_label("no route sends requests here")
@@ -323,9 +369,13 @@ impl Checker {
         for (i, p) in self.prompts.iter().enumerate() {
             if self.prompt_uses[i] == 0 {
                 found.push(
-                    Diagnostic::new(&codes::W0007, p.name_span, format!("unused prompt `{}`", p.name))
-                        .with_label("no route uses this prompt")
-                        .with_help("remove the declaration, or set it with `system_prompt:`"),
+                    Diagnostic::new(
+                        &codes::W0007,
+                        p.name_span,
+                        format!("unused prompt `{}`", p.name),
+                    )
+                    .with_label("no route uses this prompt")
+                    .with_help("remove the declaration, or set it with `system_prompt:`"),
                 );
             }
         }
@@ -335,10 +385,16 @@ impl Checker {
 
 /// `E0205` for a second declaration of `name`.
 pub(crate) fn duplicate(kind: &str, name: &ast::Ident, first: Span) -> Diagnostic {
-    Diagnostic::new(&codes::E0205, name.span, format!("duplicate {kind} `{}`", name.name))
-        .with_label(format!("a second {kind} named `{}`", name.name))
-        .with_related(first, "first declared here")
-        .with_help(format!("rename one of them; {kind} names are unique across the policy and its includes"))
+    Diagnostic::new(
+        &codes::E0205,
+        name.span,
+        format!("duplicate {kind} `{}`", name.name),
+    )
+    .with_label(format!("a second {kind} named `{}`", name.name))
+    .with_related(first, "first declared here")
+    .with_help(format!(
+        "rename one of them; {kind} names are unique across the policy and its includes"
+    ))
 }
 
 /// Evaluation order: priority descending, then source order; the default route last.

@@ -34,10 +34,26 @@ const ACTION_FIELDS: &[&str] = &[
     "fallback",
 ];
 
-const EXPECT_FIELDS: &[&str] = &["reasoning_effort", "max_tokens", "system_prompt", "temperature", "top_p", "status", "message"];
+const EXPECT_FIELDS: &[&str] = &[
+    "reasoning_effort",
+    "max_tokens",
+    "system_prompt",
+    "temperature",
+    "top_p",
+    "status",
+    "message",
+];
 
 /// Request fields the gateway owns: a route sets them through the typed fields or not at all.
-const MANAGED_PARAMS: &[&str] = &["model", "messages", "stream", "max_tokens", "reasoning_effort", "temperature", "top_p"];
+const MANAGED_PARAMS: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "max_tokens",
+    "reasoning_effort",
+    "temperature",
+    "top_p",
+];
 
 /// Reports repeated keys in a field list; returns the fields with first occurrences only.
 fn unique_fields<'a>(checker: &mut Checker, fields: &'a [Field]) -> Vec<&'a Field> {
@@ -46,9 +62,13 @@ fn unique_fields<'a>(checker: &mut Checker, fields: &'a [Field]) -> Vec<&'a Fiel
     for f in fields {
         if let Some(first) = seen.get(f.key.name.as_str()) {
             checker.error(
-                Diagnostic::new(&codes::E0211, f.key.span, format!("`{}` is set twice", f.key.name))
-                    .with_label("set again here")
-                    .with_related(*first, "first set here"),
+                Diagnostic::new(
+                    &codes::E0211,
+                    f.key.span,
+                    format!("`{}` is set twice", f.key.name),
+                )
+                .with_label("set again here")
+                .with_related(*first, "first set here"),
             );
         } else {
             seen.insert(&f.key.name, f.key.span);
@@ -59,10 +79,14 @@ fn unique_fields<'a>(checker: &mut Checker, fields: &'a [Field]) -> Vec<&'a Fiel
 }
 
 fn unknown_field(key: &ast::Ident, what: &str, known: &[&str]) -> Diagnostic {
-    Diagnostic::new(&codes::E0208, key.span, format!("unknown field `{}` in {what}", key.name))
-        .with_label("not a field routerc knows")
-        .with_suggestion(&key.name, key.span, known.iter().copied())
-        .with_help_if_none(format!("the fields are {}", known.join(", ")))
+    Diagnostic::new(
+        &codes::E0208,
+        key.span,
+        format!("unknown field `{}` in {what}", key.name),
+    )
+    .with_label("not a field routerc knows")
+    .with_suggestion(&key.name, key.span, known.iter().copied())
+    .with_help_if_none(format!("the fields are {}", known.join(", ")))
 }
 
 fn invalid(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
@@ -71,7 +95,9 @@ fn invalid(span: Span, message: impl Into<String>, label: impl Into<String>) -> 
 
 impl Checker {
     pub(super) fn check_backend(&mut self, b: &ast::BackendDecl) {
-        let Some(&id) = self.backend_ids.get(&b.name.name) else { return };
+        let Some(&id) = self.backend_ids.get(&b.name.name) else {
+            return;
+        };
         if self.backend_spans[id.0 as usize] != b.name.span {
             return; // a duplicate, already reported
         }
@@ -87,7 +113,9 @@ impl Checker {
             let key = f.key.name.as_str();
             let good = match key {
                 "url" => match &f.value {
-                    Value::Str(s) if s.value.starts_with("http://") || s.value.starts_with("https://") => {
+                    Value::Str(s)
+                        if s.value.starts_with("http://") || s.value.starts_with("https://") =>
+                    {
                         url = Some(s.value.trim_end_matches('/').to_string());
                         true
                     }
@@ -105,9 +133,17 @@ impl Checker {
                         model = Some(s.value.clone());
                         true
                     }
-                    v => self.expect_kind(v, "`model`", "the backend's model name as a non-empty string"),
+                    v => self.expect_kind(
+                        v,
+                        "`model`",
+                        "the backend's model name as a non-empty string",
+                    ),
                 },
-                "reasoning" => match self.word(&f.value, "`reasoning`", &["effort", "enable_thinking", "none"]) {
+                "reasoning" => match self.word(
+                    &f.value,
+                    "`reasoning`",
+                    &["effort", "enable_thinking", "none"],
+                ) {
                     Some(w) => {
                         reasoning = match w.as_str() {
                             "effort" => ReasoningFamily::Effort,
@@ -119,7 +155,12 @@ impl Checker {
                     None => false,
                 },
                 "api_key_env" => match &f.value {
-                    Value::Str(s) if !s.value.is_empty() && s.value.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => {
+                    Value::Str(s)
+                        if !s.value.is_empty()
+                            && s.value
+                                .bytes()
+                                .all(|c| c.is_ascii_alphanumeric() || c == b'_') =>
+                    {
                         api_key_env = Some(s.value.clone());
                         true
                     }
@@ -131,34 +172,49 @@ impl Checker {
                         false
                     }
                 },
-                "timeout" | "connect_timeout" | "first_byte_timeout" | "idle_timeout" => match &f.value {
-                    Value::Duration(ms, _) if *ms > 0 => {
-                        let slot = match key {
-                            "timeout" => &mut timeouts.total_ms,
-                            "connect_timeout" => &mut timeouts.connect_ms,
-                            "first_byte_timeout" => &mut timeouts.first_byte_ms,
-                            _ => &mut timeouts.idle_ms,
-                        };
-                        *slot = Some(*ms);
-                        true
+                "timeout" | "connect_timeout" | "first_byte_timeout" | "idle_timeout" => {
+                    match &f.value {
+                        Value::Duration(ms, _) if *ms > 0 => {
+                            let slot = match key {
+                                "timeout" => &mut timeouts.total_ms,
+                                "connect_timeout" => &mut timeouts.connect_ms,
+                                "first_byte_timeout" => &mut timeouts.first_byte_ms,
+                                _ => &mut timeouts.idle_ms,
+                            };
+                            *slot = Some(*ms);
+                            true
+                        }
+                        Value::Error(_) => false,
+                        v => {
+                            let help = match v {
+                                Value::Int(i) => {
+                                    format!("add a unit: `{}s` or `{}ms`", i.value, i.value)
+                                }
+                                _ => "write a duration such as `30s` or `250ms`".to_string(),
+                            };
+                            self.error(
+                                invalid(
+                                    v.span(),
+                                    format!("`{key}` must be a positive duration"),
+                                    "not a duration",
+                                )
+                                .with_help(help),
+                            );
+                            false
+                        }
                     }
-                    Value::Error(_) => false,
-                    v => {
-                        let help = match v {
-                            Value::Int(i) => format!("add a unit: `{}s` or `{}ms`", i.value, i.value),
-                            _ => "write a duration such as `30s` or `250ms`".to_string(),
-                        };
-                        self.error(invalid(v.span(), format!("`{key}` must be a positive duration"), "not a duration").with_help(help));
-                        false
-                    }
-                },
+                }
                 "max_retries" => match &f.value {
                     Value::Int(i) if (0..=10).contains(&i.value) => {
                         max_retries = i.value as u32;
                         true
                     }
                     v => {
-                        self.error(invalid(v.span(), "`max_retries` must be an integer from 0 to 10", "out of range"));
+                        self.error(invalid(
+                            v.span(),
+                            "`max_retries` must be an integer from 0 to 10",
+                            "out of range",
+                        ));
                         false
                     }
                 },
@@ -177,16 +233,23 @@ impl Checker {
             ok &= good;
         }
         for (field, present) in [("url", url.is_some()), ("model", model.is_some())] {
-            let misspelt = b.fields.iter().any(|f| !BACKEND_FIELDS.contains(&f.key.name.as_str()) && crate::diagnostic::suggest(&f.key.name, [field]).is_some());
+            let misspelt = b.fields.iter().any(|f| {
+                !BACKEND_FIELDS.contains(&f.key.name.as_str())
+                    && crate::diagnostic::suggest(&f.key.name, [field]).is_some()
+            });
             if !present && !misspelt && !b.fields.iter().any(|f| f.key.name == field) {
                 self.error(
-                    Diagnostic::new(&codes::E0215, b.name.span, format!("backend `{}` has no `{field}`", b.name.name))
-                        .with_label(format!("`{field}` is required"))
-                        .with_help(if field == "url" {
-                            "add `url: \"http://…/v1\"`, the base URL of an OpenAI-compatible API"
-                        } else {
-                            "add `model: \"…\"`, the model name the backend serves"
-                        }),
+                    Diagnostic::new(
+                        &codes::E0215,
+                        b.name.span,
+                        format!("backend `{}` has no `{field}`", b.name.name),
+                    )
+                    .with_label(format!("`{field}` is required"))
+                    .with_help(if field == "url" {
+                        "add `url: \"http://…/v1\"`, the base URL of an OpenAI-compatible API"
+                    } else {
+                        "add `model: \"…\"`, the model name the backend serves"
+                    }),
                 );
                 ok = false;
             }
@@ -210,7 +273,11 @@ impl Checker {
     /// Reports that `v` is not of the expected kind; always `false`.
     fn expect_kind(&mut self, v: &Value, field: &str, expected: &str) -> bool {
         if !matches!(v, Value::Error(_)) {
-            self.error(invalid(v.span(), format!("{field} expects {expected}"), format!("{} given", value_kind(v))));
+            self.error(invalid(
+                v.span(),
+                format!("{field} expects {expected}"),
+                format!("{} given", value_kind(v)),
+            ));
         }
         false
     }
@@ -226,10 +293,16 @@ impl Checker {
                     Value::Str(s) => s.value.clone(),
                     _ => String::new(),
                 };
-                let mut d = invalid(other.span(), format!("{field} must be one of {}", words.join(", ")), format!("{} is not one of them", value_kind(other)))
-                    .with_suggestion(&shown, other.span(), words.iter().copied());
+                let mut d = invalid(
+                    other.span(),
+                    format!("{field} must be one of {}", words.join(", ")),
+                    format!("{} is not one of them", value_kind(other)),
+                )
+                .with_suggestion(&shown, other.span(), words.iter().copied());
                 if let (Value::Str(_), true) = (other, words.contains(&shown.as_str())) {
-                    d = d.with_help(format!("write it without quotes: `{shown}`")).with_fix(format!("unquote `{shown}`"), other.span(), shown.clone());
+                    d = d
+                        .with_help(format!("write it without quotes: `{shown}`"))
+                        .with_fix(format!("unquote `{shown}`"), other.span(), shown.clone());
                 }
                 self.error(d);
                 None
@@ -255,7 +328,9 @@ impl Checker {
 
     pub(super) fn action(&mut self, a: &ast::Action) -> Option<Action> {
         match a {
-            ast::Action::Reject { status, message, .. } => {
+            ast::Action::Reject {
+                status, message, ..
+            } => {
                 if !(400..=599).contains(&status.value) {
                     self.error(
                         Diagnostic::new(&codes::E0307, status.span, format!("`{}` is not an HTTP error status", status.value))
@@ -264,9 +339,14 @@ impl Checker {
                     );
                     return None;
                 }
-                Some(Action::Reject { status: status.value as u16, message: message.value.clone() })
+                Some(Action::Reject {
+                    status: status.value as u16,
+                    message: message.value.clone(),
+                })
             }
-            ast::Action::Backend { backend, fields, .. } => {
+            ast::Action::Backend {
+                backend, fields, ..
+            } => {
                 let backend_id = self.resolve_backend(backend);
                 let mut act = BackendAction {
                     backend: backend_id.unwrap_or(BackendId(0)),
@@ -284,17 +364,39 @@ impl Checker {
                 let mut ok = backend_id.is_some();
                 for f in unique_fields(self, fields) {
                     let good = match f.key.name.as_str() {
-                        "system_prompt" => self.param(&f.value, &mut |c, v| c.prompt_ref(v)).map(|p| act.system_prompt = Some(p)),
-                        "system_prompt_mode" => self.word(&f.value, "`system_prompt_mode`", &["replace", "prepend"]).map(|w| {
-                            act.system_prompt_mode = if w == "prepend" { SystemPromptMode::Prepend } else { SystemPromptMode::Replace }
-                        }),
-                        "reasoning_effort" => self.param(&f.value, &mut |c, v| c.effort(v)).map(|p| act.reasoning_effort = Some(p)),
-                        "max_tokens" => self.param(&f.value, &mut |c, v| c.max_tokens(v)).map(|p| act.max_tokens = Some(p)),
-                        "temperature" => self.param(&f.value, &mut |c, v| c.number_in(v, "`temperature`", 0.0, 2.0)).map(|p| act.temperature = Some(p)),
-                        "top_p" => self.param(&f.value, &mut |c, v| c.number_in(v, "`top_p`", 0.0, 1.0)).map(|p| act.top_p = Some(p)),
+                        "system_prompt" => self
+                            .param(&f.value, &mut |c, v| c.prompt_ref(v))
+                            .map(|p| act.system_prompt = Some(p)),
+                        "system_prompt_mode" => self
+                            .word(&f.value, "`system_prompt_mode`", &["replace", "prepend"])
+                            .map(|w| {
+                                act.system_prompt_mode = if w == "prepend" {
+                                    SystemPromptMode::Prepend
+                                } else {
+                                    SystemPromptMode::Replace
+                                }
+                            }),
+                        "reasoning_effort" => self
+                            .param(&f.value, &mut |c, v| c.effort(v))
+                            .map(|p| act.reasoning_effort = Some(p)),
+                        "max_tokens" => self
+                            .param(&f.value, &mut |c, v| c.max_tokens(v))
+                            .map(|p| act.max_tokens = Some(p)),
+                        "temperature" => self
+                            .param(&f.value, &mut |c, v| {
+                                c.number_in(v, "`temperature`", 0.0, 2.0)
+                            })
+                            .map(|p| act.temperature = Some(p)),
+                        "top_p" => self
+                            .param(&f.value, &mut |c, v| c.number_in(v, "`top_p`", 0.0, 1.0))
+                            .map(|p| act.top_p = Some(p)),
                         "params" => self.params(&f.value).map(|p| act.params = p),
-                        "headers" => self.header_params(&f.value, "`headers`").map(|h| act.headers = h),
-                        "upstream_headers" => self.header_params(&f.value, "`upstream_headers`").map(|h| act.upstream_headers = h),
+                        "headers" => self
+                            .header_params(&f.value, "`headers`")
+                            .map(|h| act.headers = h),
+                        "upstream_headers" => self
+                            .header_params(&f.value, "`upstream_headers`")
+                            .map(|h| act.upstream_headers = h),
                         "fallback" => self.fallback(&f.value).map(|fb| act.fallback = fb),
                         _ => {
                             self.error(unknown_field(&f.key, "an action", ACTION_FIELDS));
@@ -303,19 +405,32 @@ impl Checker {
                     };
                     ok &= good.is_some();
                 }
-                ok.then_some(Action::Backend(act))
+                ok.then_some(Action::Backend(Box::new(act)))
             }
         }
     }
 
     /// A value that may be conditional: `if COND then A else B`, nested freely.
-    fn param<T>(&mut self, v: &Value, leaf: &mut dyn FnMut(&mut Checker, &Value) -> Option<T>) -> Option<Param<T>> {
+    fn param<T>(
+        &mut self,
+        v: &Value,
+        leaf: &mut dyn FnMut(&mut Checker, &Value) -> Option<T>,
+    ) -> Option<Param<T>> {
         match v {
-            Value::If { condition, then, otherwise, .. } => {
+            Value::If {
+                condition,
+                then,
+                otherwise,
+                ..
+            } => {
                 let c = self.condition(condition);
                 let a = self.param(then, leaf);
                 let b = self.param(otherwise, leaf);
-                Some(Param::If { condition: c?, then: Box::new(a?), otherwise: Box::new(b?) })
+                Some(Param::If {
+                    condition: c?,
+                    then: Box::new(a?),
+                    otherwise: Box::new(b?),
+                })
             }
             other => leaf(self, other).map(Param::Const),
         }
@@ -333,16 +448,27 @@ impl Checker {
                 None => {
                     let candidates: Vec<String> = self.prompt_ids.keys().cloned().collect();
                     self.error(
-                        Diagnostic::new(&codes::E0204, n.span, format!("unknown prompt `{}`", n.name))
-                            .with_label("no prompt of this name is declared")
-                            .with_suggestion(&n.name, n.span, candidates.iter().map(String::as_str))
-                            .with_help_if_none(format!("declare it: `prompt {} = \"…\"`, or write the prompt as a string", n.name)),
+                        Diagnostic::new(
+                            &codes::E0204,
+                            n.span,
+                            format!("unknown prompt `{}`", n.name),
+                        )
+                        .with_label("no prompt of this name is declared")
+                        .with_suggestion(&n.name, n.span, candidates.iter().map(String::as_str))
+                        .with_help_if_none(format!(
+                            "declare it: `prompt {} = \"…\"`, or write the prompt as a string",
+                            n.name
+                        )),
                     );
                     None
                 }
             },
             other => {
-                self.expect_kind(other, "`system_prompt`", "a prompt name or a non-empty string");
+                self.expect_kind(
+                    other,
+                    "`system_prompt`",
+                    "a prompt name or a non-empty string",
+                );
                 None
             }
         }
@@ -358,7 +484,15 @@ impl Checker {
         match v {
             Value::Int(i) if (1..=i64::from(u32::MAX)).contains(&i.value) => Some(i.value as u32),
             Value::Int(i) => {
-                self.error(invalid(i.span, format!("`max_tokens` must be from 1 to {}, not `{}`", u32::MAX, i.value), "out of range"));
+                self.error(invalid(
+                    i.span,
+                    format!(
+                        "`max_tokens` must be from 1 to {}, not `{}`",
+                        u32::MAX,
+                        i.value
+                    ),
+                    "out of range",
+                ));
                 None
             }
             other => {
@@ -378,7 +512,11 @@ impl Checker {
             }
         };
         if !(lo..=hi).contains(&x) {
-            self.error(invalid(v.span(), format!("{field} must be in [{lo}, {hi}]"), "out of range"));
+            self.error(invalid(
+                v.span(),
+                format!("{field} must be in [{lo}, {hi}]"),
+                "out of range",
+            ));
             return None;
         }
         Some(x)
@@ -399,7 +537,12 @@ impl Checker {
                     other => format!("set `{other}` directly in the action"),
                 };
                 self.error(
-                    invalid(f.key.span, format!("`{}` cannot be set through `params`", f.key.name), "managed by routerc").with_help(help),
+                    invalid(
+                        f.key.span,
+                        format!("`{}` cannot be set through `params`", f.key.name),
+                        "managed by routerc",
+                    )
+                    .with_help(help),
                 );
                 ok = false;
                 continue;
@@ -444,8 +587,12 @@ impl Checker {
                     _ => None,
                 };
                 self.error(
-                    invalid(other.span(), "a request parameter must be a JSON value", format!("{} given", value_kind(other)))
-                        .with_help_opt(help),
+                    invalid(
+                        other.span(),
+                        "a request parameter must be a JSON value",
+                        format!("{} given", value_kind(other)),
+                    )
+                    .with_help_opt(help),
                 );
                 return None;
             }
@@ -496,11 +643,17 @@ impl Checker {
                 return None;
             }
         };
-        let ids: Vec<Option<BackendId>> = names.into_iter().map(|n| self.resolve_backend(n)).collect();
+        let ids: Vec<Option<BackendId>> =
+            names.into_iter().map(|n| self.resolve_backend(n)).collect();
         ids.into_iter().collect()
     }
 
-    pub(super) fn check_test(&mut self, t: &ast::TestDecl, ordered: &[String], declared: &HashMap<String, Span>) -> Option<PolicyTest> {
+    pub(super) fn check_test(
+        &mut self,
+        t: &ast::TestDecl,
+        ordered: &[String],
+        declared: &HashMap<String, Span>,
+    ) -> Option<PolicyTest> {
         let mut ok = true;
         let mut given = Vec::new();
         for f in unique_fields(self, &t.given) {
@@ -520,14 +673,22 @@ impl Checker {
         }
         let expect_route = match ordered.iter().position(|n| *n == t.expect.name) {
             Some(i) => Some(i),
-            None if declared.contains_key(&t.expect.name) || self.broken.contains(&("route", t.expect.name.clone())) => None, // a route with errors
+            None if declared.contains_key(&t.expect.name)
+                || self.broken.contains(&("route", t.expect.name.clone())) =>
+            {
+                None
+            } // a route with errors
             None => {
                 let mut candidates: Vec<&str> = declared.keys().map(String::as_str).collect();
                 candidates.push("default");
                 self.error(
-                    Diagnostic::new(&codes::E0216, t.expect.span, format!("unknown route `{}`", t.expect.name))
-                        .with_label("no route of this name is declared")
-                        .with_suggestion(&t.expect.name, t.expect.span, candidates),
+                    Diagnostic::new(
+                        &codes::E0216,
+                        t.expect.span,
+                        format!("unknown route `{}`", t.expect.name),
+                    )
+                    .with_label("no route of this name is declared")
+                    .with_suggestion(&t.expect.name, t.expect.span, candidates),
                 );
                 None
             }
@@ -572,8 +733,15 @@ impl Checker {
     fn test_value(&mut self, ty: &Type, v: &Value, signal: &str) -> Option<TestValue> {
         let bad = |c: &mut Checker, expected: String| {
             c.error(
-                Diagnostic::new(&codes::E0308, v.span(), format!("`{signal}` is {}, so its test value must be {expected}", type_article(ty)))
-                    .with_label(format!("{} given", value_kind(v))),
+                Diagnostic::new(
+                    &codes::E0308,
+                    v.span(),
+                    format!(
+                        "`{signal}` is {}, so its test value must be {expected}",
+                        type_article(ty)
+                    ),
+                )
+                .with_label(format!("{} given", value_kind(v))),
             );
             None
         };
@@ -588,7 +756,13 @@ impl Checker {
             (Type::Float, Value::Int(i)) => Some(TestValue::Number(i.value as f64)),
             (Type::Float, Value::Float(f)) => Some(TestValue::Number(f.value)),
             (Type::Score | Type::Similarity, Value::Int(_) | Value::Float(_)) => {
-                let x = if let Value::Float(f) = v { f.value } else if let Value::Int(i) = v { i.value as f64 } else { 0.0 };
+                let x = if let Value::Float(f) = v {
+                    f.value
+                } else if let Value::Int(i) = v {
+                    i.value as f64
+                } else {
+                    0.0
+                };
                 let (lo, hi) = ty.range().unwrap_or((0.0, 1.0));
                 if (lo..=hi).contains(&x) {
                     Some(TestValue::Number(x))
@@ -635,7 +809,10 @@ impl Checker {
             (Type::Int, _) => bad(self, "an integer".into()),
             (Type::Float | Type::Score | Type::Similarity, _) => bad(self, "a number".into()),
             (Type::String, _) => bad(self, "a string".into()),
-            (Type::Category(_), _) => bad(self, "a label, optionally with a confidence: `math @ 0.9`".into()),
+            (Type::Category(_), _) => bad(
+                self,
+                "a label, optionally with a confidence: `math @ 0.9`".into(),
+            ),
             (Type::Set(_), _) => bad(self, "a list of labels: `[email, phone]`".into()),
         }
     }

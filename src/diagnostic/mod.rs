@@ -83,7 +83,12 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_fix(mut self, title: impl Into<String>, span: Span, replacement: impl Into<String>) -> Diagnostic {
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Diagnostic {
         self.fixes.push(Fix {
             title: title.into(),
             span,
@@ -158,13 +163,23 @@ impl Diagnostics {
     }
 
     pub fn count(&self, severity: Severity) -> usize {
-        self.items.iter().filter(|d| d.severity() == severity).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity() == severity)
+            .count()
     }
 
     /// Sorted by file and position, errors before warnings at the same place.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();
-        v.sort_by_key(|d| (d.span.file, d.span.start, std::cmp::Reverse(d.severity()), d.code.id));
+        v.sort_by_key(|d| {
+            (
+                d.span.file,
+                d.span.start,
+                std::cmp::Reverse(d.severity()),
+                d.code.id,
+            )
+        });
         v
     }
 }

@@ -252,7 +252,9 @@ pub fn unescape(literal: &str) -> Result<String, EscapeError> {
                 }
                 let end = start + 2 + digits.len() + usize::from(closed) * 2;
                 let decoded = if closed && (1..=6).contains(&digits.len()) {
-                    u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32)
+                    u32::from_str_radix(&digits, 16)
+                        .ok()
+                        .and_then(char::from_u32)
                 } else {
                     None
                 };
@@ -310,12 +312,19 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<Tok<'_>> {
-        lex(src, FileId(0)).tokens.into_iter().map(|t| t.1).collect()
+        lex(src, FileId(0))
+            .tokens
+            .into_iter()
+            .map(|t| t.1)
+            .collect()
     }
 
     #[test]
     fn keywords_beat_identifiers_only_when_whole() {
-        assert_eq!(kinds("route router"), vec![Tok::Route, Tok::Ident("router")]);
+        assert_eq!(
+            kinds("route router"),
+            vec![Tok::Route, Tok::Ident("router")]
+        );
     }
 
     #[test]
@@ -342,13 +351,21 @@ mod tests {
 
     #[test]
     fn unterminated_and_unknown() {
-        assert_eq!(kinds("\"abc\nx"), vec![Tok::UnterminatedStr("\"abc"), Tok::Ident("x")]);
+        assert_eq!(
+            kinds("\"abc\nx"),
+            vec![Tok::UnterminatedStr("\"abc"), Tok::Ident("x")]
+        );
         assert_eq!(kinds("$"), vec![Tok::Unknown("$")]);
     }
 
     #[test]
     fn escapes_round_trip() {
-        for s in ["plain", "quote \" and \\ back", "line\nbreak\ttab", "é ✓ \u{1}"] {
+        for s in [
+            "plain",
+            "quote \" and \\ back",
+            "line\nbreak\ttab",
+            "é ✓ \u{1}",
+        ] {
             assert_eq!(unescape(&escape(s)).unwrap(), s);
         }
         assert_eq!(unescape(r#""\u{41}""#).unwrap(), "A");

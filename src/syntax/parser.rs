@@ -90,7 +90,9 @@ impl ParseCtx {
                 token: (l, tok, r),
                 expected,
             } => self.unexpected(&tok, self.span(l, r), &expected),
-            ParseError::ExtraToken { token: (l, tok, r) } => self.unexpected(&tok, self.span(l, r), &[]),
+            ParseError::ExtraToken { token: (l, tok, r) } => {
+                self.unexpected(&tok, self.span(l, r), &[])
+            }
             ParseError::UnrecognizedEof { location, expected } => {
                 let at = self.span(location.min(eof), location.min(eof));
                 let mut d = Diagnostic::new(&codes::E0102, at, "unexpected end of file")
@@ -100,12 +102,16 @@ impl ParseCtx {
                 }
                 d
             }
-            ParseError::InvalidToken { location } => {
-                Diagnostic::new(&codes::E0002, self.span(location, location + 1), "unrecognised character")
-            }
-            ParseError::User { .. } => {
-                Diagnostic::new(&codes::E0101, self.span(eof, eof), "the parser stopped here")
-            }
+            ParseError::InvalidToken { location } => Diagnostic::new(
+                &codes::E0002,
+                self.span(location, location + 1),
+                "unrecognised character",
+            ),
+            ParseError::User { .. } => Diagnostic::new(
+                &codes::E0101,
+                self.span(eof, eof),
+                "the parser stopped here",
+            ),
         }
     }
 
@@ -159,7 +165,14 @@ impl ParseCtx {
     }
 
     /// Builds `first and rest…` / `first or rest…` as one n-ary node.
-    pub fn chain(&mut self, or: bool, first: Nested<Expr>, rest: Vec<Nested<Expr>>, l: usize, r: usize) -> Nested<Expr> {
+    pub fn chain(
+        &mut self,
+        or: bool,
+        first: Nested<Expr>,
+        rest: Vec<Nested<Expr>>,
+        l: usize,
+        r: usize,
+    ) -> Nested<Expr> {
         let mut depth = first.1;
         let mut items = Vec::with_capacity(rest.len() + 1);
         items.push(first.0);
@@ -168,18 +181,39 @@ impl ParseCtx {
             items.push(e);
         }
         let span = self.span(l, r);
-        self.limit(depth, span, |_| if or { Expr::Or(items, span) } else { Expr::And(items, span) }, Expr::Error)
+        self.limit(
+            depth,
+            span,
+            |_| {
+                if or {
+                    Expr::Or(items, span)
+                } else {
+                    Expr::And(items, span)
+                }
+            },
+            Expr::Error,
+        )
     }
 
     /// Wraps one nested condition (`not e`, `(e)`), enforcing the depth limit.
-    pub fn nest_expr(&mut self, inner: Nested<Expr>, l: usize, r: usize, wrap: impl FnOnce(Expr, Span) -> Expr) -> Nested<Expr> {
+    pub fn nest_expr(
+        &mut self,
+        inner: Nested<Expr>,
+        l: usize,
+        r: usize,
+        wrap: impl FnOnce(Expr, Span) -> Expr,
+    ) -> Nested<Expr> {
         let span = self.span(l, r);
         let Nested(e, depth) = inner;
         self.limit(depth, span, |span| wrap(e, span), Expr::Error)
     }
 
     pub fn map(&mut self, fields: Vec<Field>, l: usize, r: usize) -> Nested<Value> {
-        let depth = fields.iter().map(|f| value_depth(&f.value)).max().unwrap_or(0);
+        let depth = fields
+            .iter()
+            .map(|f| value_depth(&f.value))
+            .max()
+            .unwrap_or(0);
         let span = self.span(l, r);
         self.limit(depth, span, |span| Value::Map(fields, span), Value::Error)
     }
@@ -191,7 +225,14 @@ impl ParseCtx {
         self.limit(depth, span, |span| Value::List(values, span), Value::Error)
     }
 
-    pub fn if_value(&mut self, c: Nested<Expr>, a: Nested<Value>, b: Nested<Value>, l: usize, r: usize) -> Nested<Value> {
+    pub fn if_value(
+        &mut self,
+        c: Nested<Expr>,
+        a: Nested<Value>,
+        b: Nested<Value>,
+        l: usize,
+        r: usize,
+    ) -> Nested<Value> {
         let depth = c.1.max(a.1).max(b.1);
         let span = self.span(l, r);
         self.limit(
@@ -210,12 +251,21 @@ impl ParseCtx {
     /// The one place the depth limit is enforced: a node whose children are `child_depth`
     /// deep is built only while that stays under [`MAX_DEPTH`]; past it the subtree is dropped
     /// (it is at most `MAX_DEPTH` deep, so dropping it is safe) and replaced by an error.
-    fn limit<T>(&mut self, child_depth: u32, span: Span, build: impl FnOnce(Span) -> T, error: fn(Span) -> T) -> Nested<T> {
+    fn limit<T>(
+        &mut self,
+        child_depth: u32,
+        span: Span,
+        build: impl FnOnce(Span) -> T,
+        error: fn(Span) -> T,
+    ) -> Nested<T> {
         if child_depth == TOO_DEEP {
             return Nested(error(span), TOO_DEEP);
         }
         if child_depth + 1 > MAX_DEPTH {
-            let at = Span { end: span.start + 1, ..span };
+            let at = Span {
+                end: span.start + 1,
+                ..span
+            };
             self.diagnostics.push(
                 Diagnostic::new(&codes::E0006, at, format!("nesting too deep: more than {MAX_DEPTH} levels"))
                     .with_label("the expression starting here nests too deeply")
@@ -232,7 +282,9 @@ impl ParseCtx {
             Ok(v) => v,
             Err(e) => {
                 let at = self.span(l + e.start, (l + e.end).min(r));
-                self.diagnostics.push(Diagnostic::new(&codes::E0004, at, e.message).with_label("in this string"));
+                self.diagnostics.push(
+                    Diagnostic::new(&codes::E0004, at, e.message).with_label("in this string"),
+                );
                 // Keep the text as written so the string is not also reported as empty.
                 literal.trim_matches('"').to_string()
             }
@@ -246,8 +298,12 @@ impl ParseCtx {
             Ok(v) => v,
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::new(&codes::E0005, span, format!("integer `{text}` does not fit in 64 bits"))
-                        .with_label("out of range"),
+                    Diagnostic::new(
+                        &codes::E0005,
+                        span,
+                        format!("integer `{text}` does not fit in 64 bits"),
+                    )
+                    .with_label("out of range"),
                 );
                 0
             }
@@ -261,8 +317,12 @@ impl ParseCtx {
             Ok(v) if v.is_finite() => v,
             _ => {
                 self.diagnostics.push(
-                    Diagnostic::new(&codes::E0005, span, format!("number `{text}` is not finite"))
-                        .with_label("out of range"),
+                    Diagnostic::new(
+                        &codes::E0005,
+                        span,
+                        format!("number `{text}` is not finite"),
+                    )
+                    .with_label("out of range"),
                 );
                 0.0
             }
@@ -272,18 +332,33 @@ impl ParseCtx {
 
     pub fn duration(&mut self, text: &str, l: usize, r: usize) -> Value {
         let span = self.span(l, r);
-        let digits: String = text.chars().take_while(|c| c.is_ascii_digit() || *c == '_').filter(|c| *c != '_').collect();
-        let unit = &text[text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len()..];
+        let digits: String = text
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '_')
+            .filter(|c| *c != '_')
+            .collect();
+        let unit = &text[text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len()..];
         let factor: u64 = match unit {
             "ms" => 1,
             "s" => 1_000,
             _ => 60_000,
         };
-        match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(factor)) {
+        match digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(factor))
+        {
             Some(ms) => Value::Duration(ms, span),
             None => {
                 self.diagnostics.push(
-                    Diagnostic::new(&codes::E0005, span, format!("duration `{text}` is out of range")).with_label("out of range"),
+                    Diagnostic::new(
+                        &codes::E0005,
+                        span,
+                        format!("duration `{text}` is out of range"),
+                    )
+                    .with_label("out of range"),
                 );
                 Value::Error(span)
             }
@@ -295,7 +370,13 @@ fn value_depth(v: &Value) -> u32 {
     // Only called on direct children during construction, which were built under the limit,
     // so the recursion here is bounded by MAX_DEPTH.
     match v {
-        Value::Map(fields, _) => 1 + fields.iter().map(|f| value_depth(&f.value)).max().unwrap_or(0),
+        Value::Map(fields, _) => {
+            1 + fields
+                .iter()
+                .map(|f| value_depth(&f.value))
+                .max()
+                .unwrap_or(0)
+        }
         Value::List(items, _) => 1 + items.iter().map(value_depth).max().unwrap_or(0),
         Value::If { .. } | Value::Scored(..) => 2,
         _ => 1,
@@ -361,7 +442,15 @@ fn token_text(tok: &Tok<'_>) -> String {
         Tok::Le => "<=",
         Tok::Gt => ">",
         Tok::Ge => ">=",
-        Tok::Ident(s) | Tok::Int(s) | Tok::Float(s) | Tok::Duration(s) | Tok::Str(s) | Tok::UnterminatedStr(s) | Tok::Comment(s) | Tok::Unknown(s) | Tok::BadNumber(s) => s,
+        Tok::Ident(s)
+        | Tok::Int(s)
+        | Tok::Float(s)
+        | Tok::Duration(s)
+        | Tok::Str(s)
+        | Tok::UnterminatedStr(s)
+        | Tok::Comment(s)
+        | Tok::Unknown(s)
+        | Tok::BadNumber(s) => s,
     };
     s.to_string()
 }
@@ -391,7 +480,8 @@ fn expected_list(expected: &[String]) -> Option<String> {
     if words.len() > 8 {
         let starts_item = expected.iter().any(|e| e == "\"route\"");
         return Some(if starts_item {
-            "a declaration (`signal`, `backend`, `prompt`, `route`, `default`, `include` or `test`)".to_string()
+            "a declaration (`signal`, `backend`, `prompt`, `route`, `default`, `include` or `test`)"
+                .to_string()
         } else {
             "a value or a condition".to_string()
         });

@@ -1,0 +1,133 @@
+//! The `routerc` binary as CI uses it: exit codes, output formats, `fmt --check`, `explain`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn routerc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_routerc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("routerc runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("routerc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write scratch file");
+    path
+}
+
+#[test]
+fn check_exit_codes() {
+    let (code, out, _) = routerc(&[
+        "check",
+        "policies/default.route",
+        "examples/domain-experts.route",
+    ]);
+    assert_eq!(code, 0, "{out}");
+
+    let (code, out, _) = routerc(&[
+        "check",
+        "--format",
+        "plain",
+        "tests/check/err/unknown_signal_typo.route",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[E0201]"), "{out}");
+    assert!(
+        out.trim_end().ends_with("warnings") || out.trim_end().ends_with("warning"),
+        "{out}"
+    );
+
+    let (code, _, err) = routerc(&["check", "no/such/file.route"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read `no/such/file.route`"), "{err}");
+
+    let (code, _, _) = routerc(&["check"]);
+    assert_eq!(code, 2, "usage errors exit 2");
+}
+
+#[test]
+fn warnings_alone_pass_unless_denied() {
+    let path = scratch(
+        "warn.route",
+        "signal t: bool = keyword(\"x\")\nbackend b { url: \"http://127.0.0.1:1/v1\", model: \"m\" }\ndefault => b\n",
+    );
+    let p = path.to_str().expect("utf-8 path");
+    assert_eq!(routerc(&["check", p]).0, 0);
+    assert_eq!(routerc(&["check", "--deny-warnings", p]).0, 1);
+}
+
+#[test]
+fn json_is_one_object_per_diagnostic() {
+    let (code, out, _) = routerc(&[
+        "check",
+        "--format",
+        "json",
+        "tests/check/err/five_independent_syntax_errors.route",
+    ]);
+    assert_eq!(code, 1);
+    let objects: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(objects.len(), 5, "{out}");
+    assert!(objects
+        .iter()
+        .all(|o| o["severity"] == "error" && o["start"]["line"].as_u64().is_some()));
+}
+
+#[test]
+fn fmt_check_and_rewrite() {
+    let messy = "signal  t : bool=keyword( \"x\" )  # why\nbackend b {url:\"http://127.0.0.1:1/v1\",model:\"m\"}\nroute r when t=>b\ndefault=>b\n";
+    let path = scratch("messy.route", messy);
+    let p = path.to_str().expect("utf-8 path");
+    let (code, out, _) = routerc(&["fmt", "--check", p]);
+    assert_eq!(code, 1);
+    assert!(out.contains("would be reformatted"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("still there"),
+        messy,
+        "--check changes nothing"
+    );
+
+    assert_eq!(routerc(&["fmt", p]).0, 0);
+    let formatted = std::fs::read_to_string(&path).expect("formatted file");
+    assert!(formatted.contains("# why"), "{formatted}");
+    assert_eq!(
+        routerc(&["fmt", "--check", p]).0,
+        0,
+        "formatted output is stable"
+    );
+
+    let broken = scratch("broken.route", "route r when => \n");
+    assert_eq!(
+        routerc(&["fmt", broken.to_str().expect("utf-8 path")]).0,
+        1,
+        "a file that does not parse is not rewritten"
+    );
+}
+
+#[test]
+fn explain_codes() {
+    let (code, out, _) = routerc(&["explain", "E0201"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("unknown signal"));
+    assert_eq!(routerc(&["explain", "E9999"]).0, 2);
+    let (_, all, _) = routerc(&["explain", "--all"]);
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .expect("docs/diagnostics.md");
+    assert_eq!(
+        all, doc,
+        "docs/diagnostics.md is `routerc explain --all`; regenerate it"
+    );
+}
