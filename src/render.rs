@@ -26,9 +26,21 @@ pub fn write(
     format: Format,
     color: bool,
 ) -> io::Result<()> {
+    let mut human_cache = None;
     for d in diagnostics {
         match format {
-            Format::Human => human(out, sources, d, color)?,
+            Format::Human => {
+                // One source cache for all reports: copying every file per diagnostic made
+                // large files with many diagnostics quadratic.
+                let cache = human_cache.get_or_insert_with(|| {
+                    ariadne::sources(
+                        sources
+                            .files()
+                            .map(|(_, f)| (f.name.clone(), f.text.clone())),
+                    )
+                });
+                human(out, sources, d, color, &mut *cache)?
+            }
             Format::Plain => plain(out, sources, d)?,
             Format::Json => {
                 serde_json::to_writer(&mut *out, &JsonDiagnostic::new(sources, d))?;
@@ -64,7 +76,13 @@ fn has_file(sources: &SourceMap, d: &Diagnostic) -> bool {
     sources.files().any(|(id, _)| id == d.span.file)
 }
 
-fn human(out: &mut dyn Write, sources: &SourceMap, d: &Diagnostic, color: bool) -> io::Result<()> {
+fn human(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    d: &Diagnostic,
+    color: bool,
+    cache: impl ariadne::Cache<String>,
+) -> io::Result<()> {
     if !has_file(sources, d) {
         return writeln!(
             out,
@@ -108,11 +126,6 @@ fn human(out: &mut dyn Write, sources: &SourceMap, d: &Diagnostic, color: bool) 
     if let Some(help) = &d.help {
         report = report.with_help(help);
     }
-    let cache = ariadne::sources(
-        sources
-            .files()
-            .map(|(_, f)| (f.name.clone(), f.text.clone())),
-    );
     report.finish().write(cache, &mut *out)
 }
 

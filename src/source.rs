@@ -13,6 +13,9 @@ use crate::syntax::ast::{self, Item};
 use crate::syntax::lexer::Comment;
 use crate::syntax::{parse, FileId, Span};
 
+/// Deepest chain of includes followed.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
 /// Largest policy file accepted.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -192,6 +195,20 @@ impl Loader<'_> {
         included_at: Option<Span>,
         stack: &mut Vec<PathBuf>,
     ) {
+        // A chain of includes that never repeats a path (a provider that invents files, or
+        // `a/b` including `a/b` relative to itself) would otherwise recurse without end.
+        if stack.len() >= MAX_INCLUDE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    &codes::E0010,
+                    included_at.unwrap_or_default(),
+                    format!("includes nest more than {MAX_INCLUDE_DEPTH} files deep"),
+                )
+                .with_label("this include goes one level too deep")
+                .with_help("include shared files from the root policy instead of chaining them"),
+            );
+            return;
+        }
         let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if let Some(pos) = stack.iter().position(|p| *p == key) {
             let at = included_at.unwrap_or_default();

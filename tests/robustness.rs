@@ -196,3 +196,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn include_chains_that_never_repeat_are_bounded() {
+    // Every path serves this text, so `a/b`, `a/a/b`, … never repeat: no cycle, no end.
+    let c = check_bytes(b"include \"a/b\"".to_vec());
+    assert!(codes(&c).contains(&"E0010"), "{:?}", codes(&c));
+}

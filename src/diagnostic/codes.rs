@@ -51,6 +51,8 @@ codes! {
         "A file includes itself, directly or through other files.";
     E0009 Error "file too large"
         "Policy files are limited to 64 MiB.";
+    E0010 Error "includes nested too deeply"
+        "A chain of includes is more than 32 files deep. Such chains are almost always an include that names itself through a different path.";
     E0101 Error "unexpected token"
         "The parser found a token where the grammar does not allow it. The message lists what would be accepted there. Parsing resumes at the next declaration, so later mistakes are still reported.";
     E0102 Error "unexpected end of file"
