@@ -461,12 +461,13 @@ impl Checker {
                 Some(negate_if(op == CmpOp::Ne, atom))
             }
             Read::Category(id) => {
-                if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                    self.error(
-                        Diagnostic::new(&codes::E0303, op_span, format!("`{}` does not apply to a category", op.as_str()))
-                            .with_label("categories are compared with `==`, `!=` and `in`")
-                            .with_help(format!("to threshold the model's confidence write `{sname}.confidence > 0.7`, or `{sname}[label] > 0.5` for one label")),
-                    );
+                if !self.equality_only(
+                    op,
+                    op_span,
+                    "a category",
+                    "categories are compared with `==`, `!=` and `in`",
+                    Some(format!("to threshold the model's confidence write `{sname}.confidence > 0.7`, or `{sname}[label] > 0.5` for one label")),
+                ) {
                     return None;
                 }
                 let (name, lspan) = match other {
@@ -517,15 +518,13 @@ impl Checker {
                 None
             }
             Read::Str(id) => {
-                if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                    self.error(
-                        Diagnostic::new(
-                            &codes::E0303,
-                            op_span,
-                            format!("`{}` does not apply to a string", op.as_str()),
-                        )
-                        .with_label("strings are compared with `==`, `!=` and `in`"),
-                    );
+                if !self.equality_only(
+                    op,
+                    op_span,
+                    "a string",
+                    "strings are compared with `==`, `!=` and `in`",
+                    None,
+                ) {
                     return None;
                 }
                 match other {
@@ -564,15 +563,13 @@ impl Checker {
                 }
             }
             Read::Bool(id) => {
-                if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                    self.error(
-                        Diagnostic::new(
-                            &codes::E0303,
-                            op_span,
-                            format!("`{}` does not apply to a bool", op.as_str()),
-                        )
-                        .with_label("bools are compared with `==` and `!=`, or used directly"),
-                    );
+                if !self.equality_only(
+                    op,
+                    op_span,
+                    "a bool",
+                    "bools are compared with `==` and `!=`, or used directly",
+                    None,
+                ) {
                     return None;
                 }
                 match other {
@@ -600,6 +597,30 @@ impl Checker {
                 }
             }
         }
+    }
+
+    /// Reports `E0303` unless `op` is `==` or `!=`; returns whether it is.
+    fn equality_only(
+        &mut self,
+        op: CmpOp,
+        op_span: Span,
+        what: &str,
+        label: &str,
+        help: Option<String>,
+    ) -> bool {
+        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            return true;
+        }
+        self.error(
+            Diagnostic::new(
+                &codes::E0303,
+                op_span,
+                format!("`{}` does not apply to {what}", op.as_str()),
+            )
+            .with_label(label)
+            .with_help_opt(help),
+        );
+        false
     }
 
     fn mismatch(
