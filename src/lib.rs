@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod engine;
 pub mod fmt;
 pub mod policy;
 pub mod render;

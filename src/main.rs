@@ -1,12 +1,13 @@
 //! The `routerc` command line.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use routerc::diagnostic::{codes, Severity};
+use routerc::engine::{self, signals::Signals, CompiledPolicy};
 use routerc::render::{self, Format};
 use routerc::source::FileSystem;
 
@@ -51,6 +52,36 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compile a policy into a bundle that `routerc serve` loads without the source, or print
+    /// an intermediate form.
+    Compile {
+        policy: PathBuf,
+        /// Where to write the bundle.
+        #[arg(short, long, required_unless_present = "emit")]
+        output: Option<PathBuf>,
+        /// Print an intermediate form instead of (or besides) writing the bundle.
+        #[arg(long, value_enum)]
+        emit: Option<EmitForm>,
+    },
+    /// Decide on signal values given in a JSON file and print the decision as JSON.
+    Eval {
+        /// A policy source or a compiled bundle.
+        policy: PathBuf,
+        /// A JSON object from signal name to value; signals it leaves out are absent.
+        #[arg(long)]
+        signals: PathBuf,
+        /// Also say which routes were tried and which test failed in each.
+        #[arg(long)]
+        explain: bool,
+        /// Decide with the reference interpreter instead of native code.
+        #[arg(long)]
+        interpret: bool,
+    },
+    /// Run the `test` blocks of policies; exit 1 if any fails.
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Inspect and run the model directories behind neural signals.
     Model {
         #[command(subcommand)]
@@ -64,6 +95,18 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EmitForm {
+    /// The syntax tree of each source file.
+    Ast,
+    /// The decision IR.
+    Ir,
+    /// Cranelift IR of the decision function.
+    Clif,
+    /// The machine instructions of the decision function.
+    Asm,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,6 +148,18 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check(&files, format, color, deny_warnings),
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Compile {
+            policy,
+            output,
+            emit,
+        } => compile(&policy, output.as_deref(), emit),
+        Command::Eval {
+            policy,
+            signals,
+            explain,
+            interpret,
+        } => eval(&policy, &signals, explain, interpret),
+        Command::Test { files } => test(&files),
         Command::Explain { code, all } => match (code, all) {
             (_, true) => {
                 print!("{}", diagnostics_markdown());
@@ -198,6 +253,177 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
             eprintln!("error: cannot write `{}`: {e}", file.display());
             status = 2;
         }
+    }
+    ExitCode::from(status)
+}
+
+/// Loads a policy or bundle for the engine, printing what stops it (exit 1 for errors in the
+/// policy, 2 for a file that cannot be read).
+fn load(path: &Path) -> Result<engine::Loaded, u8> {
+    match engine::load(path, &FileSystem) {
+        Ok(loaded) => Ok(loaded),
+        Err(engine::LoadError::Io(m)) => {
+            eprintln!("error: {m}");
+            Err(2)
+        }
+        Err(engine::LoadError::Bundle(e)) => {
+            eprintln!("error: `{}`: {e}", path.display());
+            Err(1)
+        }
+        Err(engine::LoadError::Diagnostics(sources, diagnostics)) => {
+            let sorted = diagnostics.sorted();
+            let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let _ = render::write(
+                &mut io::stderr(),
+                &sources.sources,
+                &sorted,
+                Format::Human,
+                color,
+            );
+            eprintln!("{}", render::summary(&sorted));
+            Err(1)
+        }
+    }
+}
+
+fn compiled(program: engine::ir::Program, emit: engine::jit::Emit) -> Result<CompiledPolicy, u8> {
+    CompiledPolicy::with_emit(program, emit).map_err(|e| {
+        eprintln!("error: {e}");
+        1
+    })
+}
+
+fn compile(policy: &Path, output: Option<&Path>, emit: Option<EmitForm>) -> ExitCode {
+    let loaded = match load(policy) {
+        Ok(l) => l,
+        Err(code) => return ExitCode::from(code),
+    };
+    let forms = engine::jit::Emit {
+        clif: emit == Some(EmitForm::Clif),
+        asm: emit == Some(EmitForm::Asm),
+    };
+    // Compiling to native code also proves the bundle will load in the gateway.
+    let policy_code = match compiled(loaded.program.clone(), forms) {
+        Ok(c) => c,
+        Err(code) => return ExitCode::from(code),
+    };
+    match emit {
+        Some(EmitForm::Ast) => match &loaded.sources {
+            Some((sources, _)) => {
+                for f in &sources.files {
+                    println!("{:#?}", f.ast);
+                }
+            }
+            None => {
+                eprintln!("error: a bundle holds no syntax tree; pass the policy source");
+                return ExitCode::from(2);
+            }
+        },
+        Some(EmitForm::Ir) => print!("{}", engine::show::program(&loaded.program)),
+        Some(EmitForm::Clif) => print!("{}", policy_code.jit().clif.as_deref().unwrap_or_default()),
+        Some(EmitForm::Asm) => print!("{}", policy_code.jit().asm.as_deref().unwrap_or_default()),
+        None => {}
+    }
+    if let Some(out) = output {
+        let sources = loaded
+            .sources
+            .as_ref()
+            .map(|(s, _)| s.sources.files().map(|(_, f)| f.name.clone()).collect())
+            .unwrap_or_default();
+        let bytes = engine::bundle::write(&engine::bundle::Contents {
+            source_hash: loaded.source_hash,
+            sources,
+            program: loaded.program,
+        });
+        if let Err(e) = std::fs::write(out, bytes) {
+            eprintln!("error: cannot write `{}`: {e}", out.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn eval(policy: &Path, signals: &Path, explain: bool, interpret: bool) -> ExitCode {
+    let loaded = match load(policy) {
+        Ok(l) => l,
+        Err(code) => return ExitCode::from(code),
+    };
+    let text = match std::fs::read_to_string(signals) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", signals.display());
+            return ExitCode::from(2);
+        }
+    };
+    let given = match Signals::parse(&loaded.program, &text) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: `{}`: {e}", signals.display());
+            return ExitCode::from(1);
+        }
+    };
+    let engine = match compiled(loaded.program, engine::jit::Emit::default()) {
+        Ok(c) => c,
+        Err(code) => return ExitCode::from(code),
+    };
+    let mut frame = engine.frame();
+    let mut choices = engine.choices();
+    let route = if interpret {
+        engine.interpret(&mut frame, &mut given.clone(), &mut choices)
+    } else {
+        engine.decide(&mut frame, &mut given.clone(), &mut choices)
+    };
+    let decision = engine.decision(route, &choices, &frame);
+    let mut json = decision.to_json(engine.program());
+    if explain {
+        json["tried"] = engine::explain(engine.program(), &given, route);
+    }
+    match serde_json::to_string_pretty(&json) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the decision: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn test(files: &[PathBuf]) -> ExitCode {
+    let (mut passed, mut failed, mut status) = (0, 0, 0u8);
+    let mut out = io::stdout().lock();
+    for file in files {
+        let loaded = match load(file) {
+            Ok(l) => l,
+            Err(code) => {
+                status = status.max(code);
+                continue;
+            }
+        };
+        let Some(policy) = loaded.policy else {
+            eprintln!(
+                "error: `{}` is a compiled bundle; tests live in the policy source",
+                file.display()
+            );
+            status = 2;
+            continue;
+        };
+        let engine = match compiled(loaded.program, engine::jit::Emit::default()) {
+            Ok(c) => c,
+            Err(_) => {
+                status = status.max(1);
+                continue;
+            }
+        };
+        let report = engine::testing::run(&policy, &engine);
+        let _ = write!(out, "{}", report.render(&file.display().to_string()));
+        passed += report.passed();
+        failed += report.failed();
+    }
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    if failed > 0 {
+        status = status.max(1);
     }
     ExitCode::from(status)
 }

@@ -11,6 +11,8 @@
 //! Semantics of absent signals (a header that is not sent, a classifier that failed, a NaN):
 //! every atom over an absent signal is false, so `!=` and `not in` (negations) are true.
 
+use serde::{Deserialize, Serialize};
+
 use crate::syntax::ast::CmpOp;
 use crate::syntax::Span;
 
@@ -62,7 +64,7 @@ pub struct Signal {
     pub name_span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Type {
     Bool,
     Int,
@@ -128,7 +130,7 @@ impl std::fmt::Display for Type {
 }
 
 /// Which part of the request a text signal reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextSource {
     /// The last user message (the default).
     LastUser,
@@ -138,7 +140,7 @@ pub enum TextSource {
     System,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeywordMode {
     /// Case-insensitive, on word boundaries (the default).
     Word,
@@ -148,7 +150,7 @@ pub enum KeywordMode {
     Exact,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Aggregate {
     Max,
     Mean,
@@ -156,14 +158,14 @@ pub enum Aggregate {
 
 /// How expensive a signal is to compute; the engine tests cheap signals first where order
 /// cannot change the result, and computes expensive ones only when evaluation reaches them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Cost {
     Cheap,
     Expensive,
 }
 
 /// Where a signal's value comes from, with its arguments checked.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Extractor {
     /// A sequence classifier; `label` selects one label's probability as a score.
     Classifier {
@@ -200,14 +202,14 @@ pub enum Extractor {
     Language { text: TextSource },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LengthUnit {
     Chars,
     Tokens,
     Messages,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ExampleSource {
     /// A file of example sentences, one per line, relative to the policy file.
     File(String),
@@ -240,7 +242,7 @@ impl Extractor {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReasoningFamily {
     /// The OpenAI `reasoning_effort` parameter.
     Effort,
@@ -267,7 +269,7 @@ pub struct Backend {
 }
 
 /// Per-backend timeouts in milliseconds; `None` means the gateway's default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeouts {
     pub connect_ms: Option<u64>,
     pub first_byte_ms: Option<u64>,
@@ -430,7 +432,7 @@ pub enum PromptRef {
     Inline(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SystemPromptMode {
     /// Replace the client's system messages (the default).
     Replace,
@@ -438,7 +440,7 @@ pub enum SystemPromptMode {
     Prepend,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Effort {
     None,
     Minimal,
@@ -466,7 +468,7 @@ impl Effort {
 }
 
 /// A JSON value for request parameters, without depending on a JSON library's types.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum JsonValue {
     Null,
     Bool(bool),

@@ -131,3 +131,106 @@ fn explain_codes() {
         "docs/diagnostics.md is `routerc explain --all`; regenerate it"
     );
 }
+
+/// Every signals file in tests/eval is evaluated (with `--explain`) against
+/// tests/eval/policy.route; the output, stderr and exit code are snapshotted. Files named
+/// `err_*` must be refused with exit 1 and a message naming the signal.
+#[test]
+fn eval_signals_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/eval")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".signals.json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "{} signals files", files.len());
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let rel = format!("tests/eval/{name}");
+        let (code, out, err) = routerc(&[
+            "eval",
+            "tests/eval/policy.route",
+            "--signals",
+            &rel,
+            "--explain",
+        ]);
+        if name.starts_with("err_") {
+            assert_eq!(code, 1, "{name}: {err}");
+        } else {
+            assert_eq!(code, 0, "{name}: {err}");
+            // The interpreter and native code print the same decision.
+            let (_, interpreted, _) = routerc(&[
+                "eval",
+                "tests/eval/policy.route",
+                "--signals",
+                &rel,
+                "--explain",
+                "--interpret",
+            ]);
+            assert_eq!(out, interpreted, "{name}");
+        }
+        insta::assert_snapshot!(
+            format!("eval__{}", name.trim_end_matches(".signals.json")),
+            format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}")
+        );
+    }
+}
+
+#[test]
+fn test_reports_failures_with_a_diff_and_counts() {
+    let (code, out, err) = routerc(&["test", "tests/policy-tests/failing.route"]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!("test__failing", out);
+
+    let (code, out, err) = routerc(&["test", "policies/default.route"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with("9 passed, 0 failed"), "{out}");
+
+    let (code, _, err) = routerc(&["test", "tests/check/err/unknown_signal_typo.route"]);
+    assert_eq!(code, 1, "a policy with errors cannot be tested: {err}");
+    assert!(err.contains("E0201"), "{err}");
+}
+
+#[test]
+fn compile_writes_a_bundle_that_eval_loads_without_the_source() {
+    let bundle = std::env::temp_dir().join(format!("routerc-{}.bundle", std::process::id()));
+    let bundle_arg = bundle.to_string_lossy().into_owned();
+    let (code, _, err) = routerc(&["compile", "tests/eval/policy.route", "-o", &bundle_arg]);
+    assert_eq!(code, 0, "{err}");
+    let signals = "tests/eval/titan_finance.signals.json";
+    let (_, from_source, _) = routerc(&["eval", "tests/eval/policy.route", "--signals", signals]);
+    let (code, from_bundle, err) = routerc(&["eval", &bundle_arg, "--signals", signals]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_source, from_bundle);
+
+    // A truncated bundle is refused with a message, not loaded.
+    let bytes = std::fs::read(&bundle).expect("bundle");
+    std::fs::write(&bundle, &bytes[..bytes.len() / 2]).expect("truncate");
+    let (code, _, err) = routerc(&["eval", &bundle_arg, "--signals", signals]);
+    assert_eq!(code, 1);
+    assert!(err.contains("truncated"), "{err}");
+    let _ = std::fs::remove_file(&bundle);
+
+    let (code, _, err) = routerc(&["compile", "tests/eval/policy.route"]);
+    assert_eq!(code, 2, "neither -o nor --emit is a usage error: {err}");
+}
+
+#[test]
+fn compile_emits_intermediate_forms() {
+    for (form, expect) in [
+        ("ast", "Route("),
+        ("ir", "route r0 block priority 100"),
+        ("clif", "call_indirect"),
+        ("asm", "ret"),
+    ] {
+        let (code, out, err) = routerc(&["compile", "tests/eval/policy.route", "--emit", form]);
+        assert_eq!(code, 0, "{form}: {err}");
+        assert!(
+            out.contains(expect),
+            "--emit {form} lacks {expect:?}:\n{out}"
+        );
+    }
+    let (_, ir, _) = routerc(&["compile", "tests/eval/policy.route", "--emit", "ir"]);
+    insta::assert_snapshot!("compile__emit_ir", ir);
+}

@@ -1,0 +1,331 @@
+//! The engines against each other and against the language's meaning.
+//!
+//! On random well-typed policies (up to 200 routes, nesting up to 8, every signal type and
+//! operator) and random signal values (absent, NaN and ties included):
+//! - native code and the interpreter choose the same route, the same parameter values, and
+//!   read the same signals;
+//! - both agree with `Cond::eval`, the reference meaning in src/policy.rs;
+//! - deciding lazily (signals fetched on demand) and eagerly (all given up front) agree.
+
+#[path = "support/gen.rs"]
+mod gen;
+#[path = "support/realistic.rs"]
+mod realistic;
+
+use std::collections::HashSet;
+
+use gen::Rng;
+use routerc::engine::frame::{Frame, NoSignals, SignalSource};
+use routerc::engine::CompiledPolicy;
+use routerc::policy::{Action, Cond, Param, Policy, SignalValue};
+
+/// Gives the generated values lazily, and remembers what was fetched.
+struct Given<'a> {
+    values: &'a [Option<SignalValue>],
+    fetched: Vec<u32>,
+}
+
+impl SignalSource for Given<'_> {
+    fn fetch(&mut self, signal: u32, frame: &mut Frame) {
+        self.fetched.push(signal);
+        frame
+            .set(signal, self.values[signal as usize].as_ref())
+            .expect("generated values fit their types");
+    }
+}
+
+fn reference_route(policy: &Policy, values: &[Option<SignalValue>]) -> usize {
+    policy
+        .routes
+        .iter()
+        .position(|r| r.condition.eval(values))
+        .expect("the default route always matches")
+}
+
+fn leaves<T>(p: &Param<T>) -> u32 {
+    match p {
+        Param::Const(_) => 1,
+        Param::If {
+            then, otherwise, ..
+        } => leaves(then) + leaves(otherwise),
+    }
+}
+
+/// The leaf a parameter takes, numbered in order as lowering numbers them.
+fn reference_leaf<T>(p: &Param<T>, values: &[Option<SignalValue>]) -> u32 {
+    match p {
+        Param::Const(_) => 0,
+        Param::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            if condition.eval(values) {
+                reference_leaf(then, values)
+            } else {
+                leaves(then) + reference_leaf(otherwise, values)
+            }
+        }
+    }
+}
+
+/// The leaves the reference meaning chooses for a route's parameters, in slot order.
+fn reference_leaves(policy: &Policy, route: usize, values: &[Option<SignalValue>]) -> Vec<u32> {
+    let Action::Backend(b) = &policy.routes[route].action else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(p) = &b.system_prompt {
+        out.push(reference_leaf(p, values));
+    }
+    if let Some(p) = &b.reasoning_effort {
+        out.push(reference_leaf(p, values));
+    }
+    if let Some(p) = &b.max_tokens {
+        out.push(reference_leaf(p, values));
+    }
+    if let Some(p) = &b.temperature {
+        out.push(reference_leaf(p, values));
+    }
+    if let Some(p) = &b.top_p {
+        out.push(reference_leaf(p, values));
+    }
+    for (_, p) in &b.params {
+        out.push(reference_leaf(p, values));
+    }
+    for (_, p) in b.headers.iter().chain(&b.upstream_headers) {
+        out.push(reference_leaf(p, values));
+    }
+    out
+}
+
+fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> usize {
+    let compiled = CompiledPolicy::from_policy(policy)
+        .unwrap_or_else(|e| panic!("seed {seed}: does not compile: {e}"));
+    let mut frame = compiled.frame();
+    let mut jit_choices = compiled.choices();
+    let mut int_choices = compiled.choices();
+    for sample in 0..samples {
+        let values = gen::values(rng, &policy.signals);
+        let ctx = || format!("seed {seed}, sample {sample}, values {values:?}");
+
+        frame.reset();
+        let mut jit_source = Given {
+            values: &values,
+            fetched: Vec::new(),
+        };
+        let jit = compiled.decide(&mut frame, &mut jit_source, &mut jit_choices);
+        let jit_reads: Vec<u32> = frame.reads().collect();
+
+        frame.reset();
+        let mut int_source = Given {
+            values: &values,
+            fetched: Vec::new(),
+        };
+        let int = compiled.interpret(&mut frame, &mut int_source, &mut int_choices);
+        let int_reads: Vec<u32> = frame.reads().collect();
+
+        assert_eq!(jit, int, "route: {}", ctx());
+        assert_eq!(jit_reads, int_reads, "signals read: {}", ctx());
+        assert_eq!(
+            jit_source.fetched,
+            int_source.fetched,
+            "fetch order: {}",
+            ctx()
+        );
+        let unique: HashSet<_> = jit_source.fetched.iter().collect();
+        assert_eq!(
+            unique.len(),
+            jit_source.fetched.len(),
+            "a signal fetched twice: {}",
+            ctx()
+        );
+
+        let expected = reference_route(policy, &values);
+        assert_eq!(int, expected, "against the reference: {}", ctx());
+        let slots = reference_leaves(policy, expected, &values);
+        assert_eq!(
+            &jit_choices[..slots.len()],
+            &slots[..],
+            "JIT parameters: {}",
+            ctx()
+        );
+        assert_eq!(
+            &int_choices[..slots.len()],
+            &slots[..],
+            "interpreter parameters: {}",
+            ctx()
+        );
+
+        // Eagerly: every value in the frame before deciding, nothing to fetch.
+        frame.reset();
+        for (s, v) in values.iter().enumerate() {
+            frame.set(s as u32, v.as_ref()).expect("values fit");
+        }
+        let eager = compiled.decide(&mut frame, &mut NoSignals, &mut jit_choices);
+        assert_eq!(eager, jit, "eager and lazy: {}", ctx());
+    }
+    samples
+}
+
+#[test]
+fn native_code_interpreter_and_reference_agree_on_random_policies() {
+    let mut cases = 0;
+    for seed in 0..520u64 {
+        let mut rng = Rng::new(seed);
+        // Every tenth policy is large; the rest are small enough to hit many routes.
+        let routes = if seed % 10 == 0 {
+            200
+        } else {
+            1 + rng.below(30)
+        };
+        let signals = 1 + rng.below(12);
+        let depth = 1 + rng.below(8);
+        let policy = gen::policy(&mut rng, signals, routes, depth);
+        cases += check_policy(seed, &policy, &mut rng, 200);
+    }
+    assert!(cases >= 100_000, "only {cases} cases");
+}
+
+/// The benchmark's realistic policies, whose long runs of routes keyed on the domain are
+/// compiled to jump tables, on realistic traffic with signals randomly missing.
+#[test]
+fn native_code_and_interpreter_agree_on_realistic_policies() {
+    for routes in [8, 64, 512] {
+        let (_, checked) = routerc::check_text("realistic.route", &realistic::policy(routes));
+        let policy = checked.policy.expect("the realistic policy checks");
+        let compiled = CompiledPolicy::from_policy(&policy).expect("compiles");
+        let mut rng = Rng::new(routes as u64);
+        let mut frame = compiled.frame();
+        let (mut a, mut b) = (compiled.choices(), compiled.choices());
+        let mut hit = vec![false; policy.routes.len()];
+        for i in 0..5_000 {
+            let mut values = realistic::request(&mut rng);
+            for v in &mut values {
+                if rng.chance(8) {
+                    *v = None;
+                }
+            }
+            let mut source = Given {
+                values: &values,
+                fetched: Vec::new(),
+            };
+            frame.reset();
+            let jit = compiled.decide(&mut frame, &mut source, &mut a);
+            let jit_reads: Vec<u32> = frame.reads().collect();
+            let mut source = Given {
+                values: &values,
+                fetched: Vec::new(),
+            };
+            frame.reset();
+            let int = compiled.interpret(&mut frame, &mut source, &mut b);
+            let int_reads: Vec<u32> = frame.reads().collect();
+            assert_eq!(
+                (jit, &jit_reads),
+                (int, &int_reads),
+                "{routes} routes, request {i}: {values:?}"
+            );
+            assert_eq!(int, reference_route(&policy, &values));
+            hit[jit] = true;
+        }
+        let hits = hit.iter().filter(|h| **h).count();
+        assert!(
+            hits * 3 >= policy.routes.len().min(64),
+            "{routes} routes: only {hits} ever chosen"
+        );
+    }
+}
+
+/// A request a cheap keyword decides never runs the classifier: operands of `and` are
+/// reordered cheap first, and the default route reads nothing.
+#[test]
+fn cheap_signals_decide_before_expensive_ones_are_fetched() {
+    let (_, checked) = routerc::check_text(
+        "lazy.route",
+        r#"
+signal domain: category(math, other) = classifier("domain")
+signal titan: bool = keyword("Project Titan")
+backend a { url: "http://127.0.0.1:8001/v1", model: "a" }
+route titan_math when domain == math and titan => a
+default => a
+"#,
+    );
+    let policy = checked.policy.expect("checks");
+    let compiled = CompiledPolicy::from_policy(&policy).expect("compiles");
+    let mut frame = compiled.frame();
+    let mut choices = compiled.choices();
+    for (titan, expect_fetched) in [(false, vec![1]), (true, vec![1, 0])] {
+        let values = vec![
+            Some(SignalValue::Category(vec![0.9, 0.1])),
+            Some(SignalValue::Bool(titan)),
+        ];
+        let mut source = Given {
+            values: &values,
+            fetched: Vec::new(),
+        };
+        frame.reset();
+        let route = compiled.decide(&mut frame, &mut source, &mut choices);
+        assert_eq!(source.fetched, expect_fetched, "titan = {titan}");
+        assert_eq!(route, if titan { 0 } else { 1 });
+    }
+}
+
+#[test]
+fn a_signal_source_that_panics_leaves_the_signal_absent() {
+    struct Panics;
+    impl SignalSource for Panics {
+        fn fetch(&mut self, _: u32, _: &mut Frame) {
+            panic!("classifier crashed");
+        }
+    }
+    let (_, checked) = routerc::check_text(
+        "panic.route",
+        r#"
+signal jailbreak: score = classifier("jailbreak", label: "jailbreak")
+backend a { url: "http://127.0.0.1:8001/v1", model: "a" }
+route block when jailbreak > 0.5 => reject 403 "blocked"
+route safe when not (jailbreak > 0.5) => a
+default => a
+"#,
+    );
+    let compiled = CompiledPolicy::from_policy(&checked.policy.expect("checks")).expect("compiles");
+    let mut frame = compiled.frame();
+    let mut choices = compiled.choices();
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let jit = compiled.decide(&mut frame, &mut Panics, &mut choices);
+    frame.reset();
+    let int = compiled.interpret(&mut frame, &mut Panics, &mut choices);
+    std::panic::set_hook(quiet);
+    // Absent: `jailbreak > 0.5` is false and its negation true.
+    assert_eq!((jit, int), (1, 1));
+}
+
+#[test]
+fn conditions_are_folded_before_code_generation() {
+    let mut rng = Rng::new(7);
+    let policy = gen::policy(&mut rng, 4, 10, 4);
+    let program = routerc::engine::ir::lower(&policy);
+    fn no_constants_inside(e: &routerc::engine::ir::Expr, top: bool) {
+        use routerc::engine::ir::Expr;
+        match e {
+            Expr::True | Expr::False => assert!(top, "constant inside {e:?}"),
+            Expr::And(items) | Expr::Or(items) => {
+                assert!(items.len() >= 2);
+                items.iter().for_each(|i| no_constants_inside(i, false));
+            }
+            Expr::Not(inner) => {
+                assert!(!matches!(**inner, Expr::Not(_)), "double negation");
+                no_constants_inside(inner, false)
+            }
+            Expr::Test(_) => {}
+        }
+    }
+    for r in &program.routes {
+        no_constants_inside(&r.cond, true);
+    }
+    assert!(matches!(
+        policy.routes.last().map(|r| &r.condition),
+        Some(Cond::True)
+    ));
+}
