@@ -57,7 +57,7 @@ fn cel(p: &Program, e: &Expr) -> String {
         Expr::False => "false".into(),
         Expr::And(items) => join(items, " && "),
         Expr::Or(items) => join(items, " || "),
-        Expr::Not(inner) => format!("!{}", cel(p, inner)),
+        Expr::Not(inner) => format!("!({})", cel(p, inner)),
         Expr::Test(t) => match t {
             Test::Bool { signal, value } => format!("{} == {value}", name(*signal)),
             Test::Cmp { read, op, value } => {
@@ -110,6 +110,9 @@ fn cel_context<'a>(env: &Arc<cel::Env>, values: &[Option<SignalValue>]) -> cel::
         .expect("var");
     ctx.add_variable("role", text(ROLE)).expect("var");
     ctx.add_variable("lang", text(LANG)).expect("var");
+    ctx.add_variable("tenant", text(TENANT)).expect("var");
+    let greeting = matches!(values[GREETING as usize], Some(SignalValue::Bool(true)));
+    ctx.add_variable("greeting", greeting).expect("var");
     let titan = matches!(values[TITAN as usize], Some(SignalValue::Bool(true)));
     ctx.add_variable("titan", titan).expect("var");
     if let Some(SignalValue::Set(members)) = &values[PII_SET as usize] {
@@ -214,6 +217,15 @@ fn compile(c: &mut Criterion) {
                 })
             },
         );
+        // The two halves, to see where the time goes.
+        group.bench_with_input(BenchmarkId::new("parse_check", routes), &text, |b, text| {
+            b.iter(|| black_box(routerc::check_text("bench.route", text)))
+        });
+        let (_, checked) = routerc::check_text("bench.route", &text);
+        let program = routerc::engine::ir::lower(&checked.policy.expect("checks"));
+        group.bench_with_input(BenchmarkId::new("jit", routes), &program, |b, program| {
+            b.iter(|| black_box(CompiledPolicy::new(program.clone()).expect("compiles")))
+        });
     }
     group.finish();
 }

@@ -33,6 +33,8 @@ const MAX_ATOMS: usize = 256;
 const MAX_CUBES: usize = 256;
 /// Steps one cover search may take.
 const COVER_BUDGET: u32 = 4096;
+/// Cover-search steps spent choosing which earlier routes an unreachable-route warning names.
+const NAMING_BUDGET: u32 = 2 * COVER_BUDGET;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Var {
@@ -635,26 +637,39 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
                 .flat_map(|&j| forms[j].iter().flatten().map(move |c| (j, c)))
                 .filter(|(_, c)| intersects(&u, c, cube))
                 .collect();
-            let covers = |without: &[usize]| {
+            let covers = |without: &[usize], budget: &mut u32| {
                 let cubes: Vec<&Cube> = candidates
                     .iter()
                     .filter(|(j, _)| !without.contains(j))
                     .map(|(_, c)| *c)
                     .collect();
-                let mut budget = COVER_BUDGET;
-                covered(&u, cube, &cubes, &mut budget) == Some(true)
+                covered(&u, cube, &cubes, budget) == Some(true)
             };
-            if !covers(&[]) {
+            if !covers(&[], &mut COVER_BUDGET.clone()) {
                 all_covered = false;
                 break;
             }
-            // Name only the routes that are needed: drop each one the others cover without.
+            // Name the routes that take these requests. Usually one earlier route alone does
+            // (nearest first, a cheap containment test).
+            if let Some(&(j, _)) = candidates.iter().find(|(_, c)| contains(&u, c, cube)) {
+                if !covering.contains(&j) {
+                    covering.push(j);
+                }
+                continue;
+            }
+            // Otherwise drop each route the others cover without. This only chooses which
+            // routes the warning names, so it gets a bounded budget: when it runs out, the
+            // routes not yet tried are named too.
+            let mut naming = NAMING_BUDGET;
             let mut dropped: Vec<usize> = Vec::new();
             let mut routes: Vec<usize> = candidates.iter().map(|(j, _)| *j).collect();
             routes.dedup();
             for &j in &routes {
+                if naming == 0 {
+                    break;
+                }
                 dropped.push(j);
-                if !covers(&dropped) {
+                if !covers(&dropped, &mut naming) {
                     dropped.pop();
                 }
             }

@@ -15,6 +15,11 @@
 //!
 //! A status of *unknown* means the signal has not been computed for this request: the engine
 //! asks the [`SignalSource`] for it when evaluation first reaches it (lazy signals).
+//!
+//! An absent signal's value area holds a value every test rejects: a bool byte of 2, NaN for
+//! numbers, counts, confidences and probabilities, [`NO_LABEL`] / [`NO_STRING`] for labels and
+//! strings, no set members. Native code relies on it to test a signal that is certainly
+//! computed (an earlier test read it) with one load and one compare, status unseen.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +34,9 @@ pub const ABSENT: u8 = 2;
 
 /// The top label of a category whose probabilities hold a NaN: no label is on top.
 pub const NO_LABEL: u32 = u32::MAX;
+
+/// An absent bool's value byte: neither true (1) nor false (0).
+pub const ABSENT_BOOL: u8 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -263,10 +271,32 @@ impl Frame {
         }
     }
 
+    /// Marks a signal absent. The value area gets a value no test accepts (see the module
+    /// documentation), so native code can test a signal it knows to be computed without
+    /// looking at its status.
     pub fn set_absent(&mut self, signal: u32) {
-        if (signal as usize) < self.layout.signals {
-            self.set_status(signal, ABSENT);
+        let Some(&kind) = self.layout.kinds.get(signal as usize) else {
+            return;
+        };
+        let at = self.layout.offsets[signal as usize];
+        match kind {
+            Kind::Bool => self.bytes_mut()[at] = ABSENT_BOOL,
+            Kind::Number => self.put_f64(at, f64::NAN),
+            Kind::String => self.put_u32(at, NO_STRING),
+            Kind::Category(n) => {
+                self.put_u32(at, NO_LABEL);
+                for i in 0..=n as usize {
+                    self.put_f64(at + 8 + 8 * i, f64::NAN);
+                }
+            }
+            Kind::Set(n) => {
+                self.put_f64(at, f64::NAN);
+                for w in 0..(n as usize).div_ceil(64) {
+                    self.put_u64(at + 8 + 8 * w, 0);
+                }
+            }
         }
+        self.set_status(signal, ABSENT);
     }
 
     pub fn set_bool(&mut self, signal: u32, value: bool) -> Result<(), ValueError> {
@@ -280,7 +310,7 @@ impl Frame {
     pub fn set_number(&mut self, signal: u32, value: f64) -> Result<(), ValueError> {
         let at = self.check(signal, "a number", |k| k == Kind::Number)?;
         if value.is_nan() {
-            self.set_status(signal, ABSENT);
+            self.set_absent(signal);
         } else {
             self.put_f64(at, value);
             self.set_status(signal, PRESENT);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, UserFuncName, Value,
+    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, UserFuncName, Value,
 };
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -100,6 +100,14 @@ impl Jit {
     pub fn compile(program: &Program, layout: Arc<Layout>, emit: Emit) -> Result<Jit, JitError> {
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(err)?;
+        // The verifier checks our code generation; debug builds (and so every test) run it,
+        // release builds trust the property tests and save its time.
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        flags.set("enable_verifier", verify).map_err(err)?;
         flags.set("use_colocated_libcalls", "false").map_err(err)?;
         flags.set("is_pic", "false").map_err(err)?;
         let isa = cranelift_native::builder()
@@ -176,6 +184,7 @@ impl Jit {
             let mut g = Gen {
                 b,
                 layout,
+                known: vec![false; layout.signal_count()],
                 frame: params[0],
                 choices: params[1],
                 ctx: params[2],
@@ -234,6 +243,9 @@ impl Jit {
 struct Gen<'a, 'f> {
     b: FunctionBuilder<'f>,
     layout: &'a Layout,
+    /// Signals certainly computed and marked read where code is being emitted: their tests
+    /// skip the status check and the read mark (absent values fail every test by layout).
+    known: Vec<bool>,
     frame: Value,
     choices: Value,
     ctx: Value,
@@ -301,6 +313,7 @@ impl Gen<'_, '_> {
                 }
                 None => {
                     let next = self.b.create_block();
+                    self.known.clone_from(&known_before[i]);
                     self.cond(&routes[i].cond, taken[i], next);
                     self.b.switch_to_block(next);
                     i += 1;
@@ -313,6 +326,13 @@ impl Gen<'_, '_> {
 
         for (i, route) in routes.iter().enumerate() {
             self.b.switch_to_block(taken[i]);
+            // The route's condition held: it was evaluated, its first test included.
+            self.known.clone_from(&known_before[i]);
+            let mut read = Vec::new();
+            ir::certainly_read(&route.cond, &mut read);
+            for s in read {
+                self.known[s as usize] = true;
+            }
             if let Action::Forward(f) = &route.action {
                 for (k, slot) in f.slots.iter().enumerate() {
                     let done = self.b.create_block();
@@ -339,17 +359,8 @@ impl Gen<'_, '_> {
         taken: &[Block],
     ) {
         let after = self.b.create_block();
-        let status = self.b.ins().uload8(
-            types::I32,
-            mem(),
-            self.frame,
-            offset(self.layout.status_offset(signal)),
-        );
-        // Absent: every guard of the run is false.
-        let present = self.b.ins().icmp_imm_u(IntCC::Equal, status, 1);
-        let dispatch = self.b.create_block();
-        self.b.ins().brif(present, dispatch, &[], after, &[]);
-        self.b.switch_to_block(dispatch);
+        // The signal is certainly computed; absent, its value is no label and no string, so
+        // the jump table's default skips the whole run.
         let value = self.b.ins().load(
             types::I32,
             mem(),
@@ -378,6 +389,7 @@ impl Gen<'_, '_> {
         switch.emit(&mut self.b, value, after);
         for (v, block) in chains {
             self.b.switch_to_block(block);
+            // Later tests of each route run after its guard, which reads nothing new.
             for r in run.clone() {
                 let Some((_, ids)) = guard(&routes[r].cond) else {
                     continue;
@@ -442,33 +454,34 @@ impl Gen<'_, '_> {
             Expr::False => {
                 self.b.ins().jump(f, &[]);
             }
-            Expr::And(items) => {
+            Expr::And(items) | Expr::Or(items) => {
+                let and = matches!(e, Expr::And(_));
+                if items.is_empty() {
+                    self.b.ins().jump(if and { t } else { f }, &[]);
+                    return;
+                }
+                // Operands after the first run only once it was evaluated, so the signals
+                // it certainly reads are known to them.
+                let saved = self.known.clone();
                 for (i, item) in items.iter().enumerate() {
                     if i + 1 == items.len() {
                         self.cond(item, t, f);
                     } else {
                         let next = self.b.create_block();
-                        self.cond(item, next, f);
+                        if and {
+                            self.cond(item, next, f);
+                        } else {
+                            self.cond(item, t, next);
+                        }
                         self.b.switch_to_block(next);
+                        let mut read = Vec::new();
+                        ir::certainly_read(item, &mut read);
+                        for s in read {
+                            self.known[s as usize] = true;
+                        }
                     }
                 }
-                if items.is_empty() {
-                    self.b.ins().jump(t, &[]);
-                }
-            }
-            Expr::Or(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if i + 1 == items.len() {
-                        self.cond(item, t, f);
-                    } else {
-                        let next = self.b.create_block();
-                        self.cond(item, t, next);
-                        self.b.switch_to_block(next);
-                    }
-                }
-                if items.is_empty() {
-                    self.b.ins().jump(f, &[]);
-                }
+                self.known = saved;
             }
             Expr::Not(inner) => self.cond(inner, f, t),
             Expr::Test(test) => self.test(test, t, f),
@@ -477,40 +490,33 @@ impl Gen<'_, '_> {
 
     fn test(&mut self, test: &Test, t: Block, f: Block) {
         let s = test.signal();
-        let status = self.b.ins().uload8(
-            types::I32,
-            mem(),
-            self.frame,
-            offset(self.layout.status_offset(s)),
-        );
-        let fetch = self.b.create_block();
-        let have = self.b.create_block();
-        self.b.append_block_param(have, types::I32);
-        self.b
-            .ins()
-            .brif(status, have, &[BlockArg::Value(status)], fetch, &[]);
+        if !self.known[s as usize] {
+            let status = self.b.ins().uload8(
+                types::I32,
+                mem(),
+                self.frame,
+                offset(self.layout.status_offset(s)),
+            );
+            let fetch = self.b.create_block();
+            let value = self.b.create_block();
+            self.b.ins().brif(status, value, &[], fetch, &[]);
 
-        self.b.switch_to_block(fetch);
-        self.b.set_cold_block(fetch);
-        let signal = self.b.ins().iconst(types::I32, i64::from(s));
-        let call = self
-            .b
-            .ins()
-            .call_indirect(self.fetch_sig, self.fetch, &[self.ctx, signal]);
-        let fetched = self.b.inst_results(call)[0];
-        self.b.ins().jump(have, &[BlockArg::Value(fetched)]);
+            self.b.switch_to_block(fetch);
+            self.b.set_cold_block(fetch);
+            let signal = self.b.ins().iconst(types::I32, i64::from(s));
+            // The callback stores the value (or the absent marker) in the frame; its status
+            // result is not needed because absence is in the value.
+            self.b
+                .ins()
+                .call_indirect(self.fetch_sig, self.fetch, &[self.ctx, signal]);
+            self.b.ins().jump(value, &[]);
 
-        self.b.switch_to_block(have);
-        let status = self.b.block_params(have)[0];
-        let one = self.b.ins().iconst(types::I32, 1);
-        self.b
-            .ins()
-            .istore8(mem(), one, self.frame, offset(self.layout.read_offset(s)));
-        let present = self.b.ins().icmp_imm_u(IntCC::Equal, status, 1);
-        let value = self.b.create_block();
-        self.b.ins().brif(present, value, &[], f, &[]);
-
-        self.b.switch_to_block(value);
+            self.b.switch_to_block(value);
+            let one = self.b.ins().iconst(types::I32, 1);
+            self.b
+                .ins()
+                .istore8(mem(), one, self.frame, offset(self.layout.read_offset(s)));
+        }
         let at = self.layout.offsets[s as usize];
         let holds = match test {
             Test::Bool { value, .. } => {

@@ -1,7 +1,8 @@
 //! Realistic policies of any size and a realistic traffic mix, for the engine benchmarks.
 //!
 //! The policy looks like the shipped ones grown large: safety routes first (jailbreak, PII),
-//! then per-domain routes refined by confidence, prompt length, a project keyword, the
+//! with two routes decided by cheap signals (a tenant header, a greeting keyword), then
+//! per-domain routes refined by confidence, prompt length, a project keyword, the
 //! caller's role, an example-based intent and the detected language, with conditional
 //! parameters. Traffic is mostly ordinary questions: few jailbreaks, little PII, a spread of
 //! domains and lengths.
@@ -42,9 +43,11 @@ pub const ROLE: u32 = 4;
 pub const TOKENS: u32 = 5;
 pub const HR: u32 = 6;
 pub const LANG: u32 = 7;
+pub const TENANT: u32 = 8;
+pub const GREETING: u32 = 9;
 pub const EXPENSIVE: [u32; 4] = [JAILBREAK, PII_SET, DOMAIN, HR];
 
-/// A policy with `routes` routes besides the default.
+/// A policy with `routes` routes besides the two cheap ones and the default.
 pub fn policy(routes: usize) -> String {
     let mut s = String::new();
     s.push_str(
@@ -56,6 +59,8 @@ signal role: string = identity.role
 signal prompt_tokens: int = length.tokens
 signal hr: similarity = examples(["How many vacation days do I have left?", "Who approves parental leave?"], model: "minilm")
 signal lang: string = language
+signal tenant: string = header("x-tenant")
+signal greeting: bool = keyword(["hello", "hi", "thanks", "good morning"])
 
 backend b0 { url: "http://127.0.0.1:8001/v1", model: "small" }
 backend b1 { url: "http://127.0.0.1:8002/v1", model: "medium", reasoning: effort }
@@ -63,6 +68,10 @@ backend b2 { url: "http://127.0.0.1:8003/v1", model: "large", reasoning: effort 
 backend b3 { url: "http://127.0.0.1:8004/v1", model: "qwen", reasoning: enable_thinking }
 
 prompt expert = "You are an expert. Be precise."
+
+# Internal batch jobs and bare greetings are decided by cheap signals alone.
+route batch priority 2000 when tenant == "batch" => b0 { max_tokens: 256 }
+route hello priority 1990 when greeting and prompt_tokens < 12 => b0 { max_tokens: 64 }
 "#,
     );
     for i in 0..routes {
@@ -112,7 +121,12 @@ prompt expert = "You are an expert. Be precise."
 
 /// One request's signal values, indexed like the policy's signals.
 pub fn request(rng: &mut Rng) -> Vec<Option<SignalValue>> {
-    let mut v = vec![None; 8];
+    let mut v = vec![None; 10];
+    v[TENANT as usize] = Some(SignalValue::String(
+        if rng.chance(20) { "batch" } else { "web" }.into(),
+    ));
+    let greeting = rng.chance(5);
+    v[GREETING as usize] = Some(SignalValue::Bool(greeting));
     v[JAILBREAK as usize] = Some(SignalValue::Number(if rng.chance(2) {
         0.97
     } else {
@@ -139,7 +153,12 @@ pub fn request(rng: &mut Rng) -> Vec<Option<SignalValue>> {
         ROLES[rng.below(4)]
     };
     v[ROLE as usize] = Some(SignalValue::String(role.into()));
-    v[TOKENS as usize] = Some(SignalValue::Number((10 + rng.below(4000)) as f64));
+    let tokens = if greeting {
+        3 + rng.below(10)
+    } else {
+        10 + rng.below(4000)
+    };
+    v[TOKENS as usize] = Some(SignalValue::Number(tokens as f64));
     v[HR as usize] = Some(SignalValue::Number(if rng.chance(10) { 0.8 } else { 0.2 }));
     let lang = if rng.chance(80) {
         "en"
