@@ -56,6 +56,8 @@ enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Run the language server on stdin and stdout (editors start it; see README.md).
+    Lsp,
     /// Explain a diagnostic code, such as `E0201`; `--all` prints the whole table as Markdown
     /// (docs/diagnostics.md is generated with it).
     Explain {
@@ -105,6 +107,13 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check(&files, format, color, deny_warnings),
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Lsp => match routerc::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: language server: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Explain { code, all } => match (code, all) {
             (_, true) => {
                 print!("{}", diagnostics_markdown());
