@@ -92,7 +92,8 @@ pub fn serve(connection: &Connection) -> Result<(), Box<dyn Error + Send + Sync>
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
     });
-    connection.initialize(init)?;
+    let (id, _params) = connection.initialize_start()?;
+    connection.initialize_finish(id, init)?;
     let mut server = Server {
         documents: Documents::default(),
         outgoing: Vec::new(),
