@@ -114,6 +114,22 @@ impl Analysis {
             .collect()
     }
 
+    /// The diagnostics located in files that `file` includes (directly), each with the span of
+    /// the `include` that brought it in: an editor shows them on that line, since the included
+    /// file may not be open.
+    pub fn included_diagnostics(&self, file: FileId) -> Vec<(Span, &Diagnostic)> {
+        let mut found = Vec::new();
+        for &(at, target) in self.index.includes.iter().filter(|(s, _)| s.file == file) {
+            if target == file {
+                continue;
+            }
+            for d in self.diagnostics(target) {
+                found.push((at, d));
+            }
+        }
+        found
+    }
+
     /// The quick fixes of the diagnostics that overlap `span` (did-you-mean replacements).
     pub fn fixes(&self, span: Span) -> Vec<(&Diagnostic, &Fix)> {
         self.diagnostics(span.file)
@@ -567,4 +583,35 @@ pub fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two in-memory files, the second included by the first.
+    struct Two;
+
+    impl SourceProvider for Two {
+        fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+            match path.to_str() {
+                Some("/p/main.route") => Ok(b"include \"shared.route\"\nbackend b { url: \"http://127.0.0.1:1/v1\", model: \"m\" }\nroute r when flag => b\ndefault => b\n".to_vec()),
+                Some("/p/shared.route") => Ok(b"signal flag: bool = keyword(\"x\")\nsignal flag: bool = keyword(\"y\")\n".to_vec()),
+                _ => Err(std::io::ErrorKind::NotFound.into()),
+            }
+        }
+    }
+
+    #[test]
+    fn problems_in_included_files_are_reported_at_the_include() {
+        let a = Analysis::load(Path::new("/p/main.route"), &Two);
+        let root = a.root().unwrap();
+        assert!(a.diagnostics(root).is_empty());
+        let included = a.included_diagnostics(root);
+        assert_eq!(included.len(), 1);
+        let (at, d) = included[0];
+        assert_eq!(&a.text(root)[at.range()], "\"shared.route\"");
+        assert_eq!(d.code.id, "E0205");
+        assert_ne!(d.span.file, root);
+    }
 }

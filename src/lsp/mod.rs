@@ -234,11 +234,18 @@ impl Server {
             let diagnostics = match analysis.root() {
                 Some(root) => {
                     let view = View::new(&analysis, &self.documents);
-                    analysis
+                    let mut list: Vec<lsp_types::Diagnostic> = analysis
                         .diagnostics(root)
                         .into_iter()
                         .map(|d| view.diagnostic(d))
-                        .collect()
+                        .collect();
+                    list.extend(
+                        analysis
+                            .included_diagnostics(root)
+                            .into_iter()
+                            .map(|(at, d)| view.included_diagnostic(at, d)),
+                    );
+                    list
                 }
                 None => Vec::new(),
             };
@@ -530,6 +537,31 @@ impl<'a> View<'a> {
             tags: unused.then(|| vec![DiagnosticTag::UNNECESSARY]),
             ..lsp_types::Diagnostic::default()
         }
+    }
+
+    /// A diagnostic of an included file, shown on the `include` at `at` and pointing at the
+    /// real place through its related information.
+    fn included_diagnostic(&self, at: Span, d: &Diagnostic) -> lsp_types::Diagnostic {
+        let file = &self.analysis.program().sources.get(d.span.file).name;
+        let mut shown = self.diagnostic(d);
+        shown.message = format!("in `{file}`: {}", shown.message);
+        shown.range = self.range(at);
+        shown.tags = None;
+        let mut related = vec![];
+        if let Some(location) = self.location(d.span) {
+            let label = if d.label.is_empty() {
+                &d.message
+            } else {
+                &d.label
+            };
+            related.push(DiagnosticRelatedInformation {
+                location,
+                message: label.clone(),
+            });
+        }
+        related.extend(shown.related_information.take().unwrap_or_default());
+        shown.related_information = (!related.is_empty()).then_some(related);
+        shown
     }
 
     #[allow(deprecated)] // `deprecated` is a required field of the protocol type
