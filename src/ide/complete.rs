@@ -247,7 +247,7 @@ impl<'a, 's> Context<'a, 's> {
         }
         let frame = self.stack.last().map(|f| f.0.clone());
         match frame {
-            Some(Frame::TypeLabels) | Some(Frame::Other) if self.field_value().is_none() => {
+            Some(Frame::TypeLabels | Frame::Other) => {
                 // Inside a list value: `fallback: [a, |` completes backends.
                 if let Some(key) = self.enclosing_key() {
                     self.value_of(key, out);
@@ -258,6 +258,11 @@ impl<'a, 's> Context<'a, 's> {
                 if matches!(prev, Some(Tok::LBracket | Tok::Comma)) {
                     self.labels(&signal, out);
                 }
+                return;
+            }
+            // `max_tokens: if (a and |`: a condition inside an action's value.
+            Some(Frame::Group) if self.stack.iter().any(|(f, _)| f.has_fields()) => {
+                self.condition(prev.as_ref(), out);
                 return;
             }
             Some(Frame::TestBody) => {
