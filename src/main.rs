@@ -57,7 +57,11 @@ enum Command {
         command: ModelCommand,
     },
     /// Run the language server on stdin and stdout (editors start it; see README.md).
-    Lsp,
+    Lsp {
+        /// Accepted for editors' clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Explain a diagnostic code, such as `E0201`; `--all` prints the whole table as Markdown
     /// (docs/diagnostics.md is generated with it).
     Explain {
@@ -107,7 +111,7 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check(&files, format, color, deny_warnings),
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Lsp => match routerc::lsp::run_stdio() {
+        Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: language server: {e}");

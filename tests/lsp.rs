@@ -57,8 +57,9 @@ fn read_frames(stdout: impl Read, sender: mpsc::Sender<Value>) {
 
 impl Client {
     fn start() -> Client {
+        // `--stdio` as editors' clients pass it.
         let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
-            .arg("lsp")
+            .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

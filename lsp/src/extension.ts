@@ -7,7 +7,6 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
-  TransportKind,
 } from "vscode-languageclient/node";
 
 let client: LanguageClient | undefined;
@@ -16,11 +15,8 @@ function serverOptions(): ServerOptions {
   const command = vscode.workspace
     .getConfiguration("routerc")
     .get<string>("server.path", "routerc");
-  return {
-    command,
-    args: ["lsp"],
-    transport: TransportKind.stdio,
-  };
+  // No `transport` field: with one, the client appends `--stdio`; stdio is the default.
+  return { command, args: ["lsp"] };
 }
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
