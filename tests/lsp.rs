@@ -179,6 +179,7 @@ fn an_editing_session_over_stdio() {
         "completionProvider",
         "definitionProvider",
         "referencesProvider",
+        "documentHighlightProvider",
         "renameProvider",
         "documentSymbolProvider",
         "documentFormattingProvider",
@@ -247,6 +248,19 @@ fn an_editing_session_over_stdio() {
         definition["range"]["start"],
         json!({ "line": 1, "character": 7 })
     );
+
+    // Both places `domain` is written are highlighted, the declaration as a write.
+    let highlights = client.result(
+        "textDocument/documentHighlight",
+        json!({ "textDocument": doc, "position": position(&text, "domain ==", 0) }),
+    );
+    let kinds: Vec<&Value> = highlights
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["kind"])
+        .collect();
+    assert_eq!(kinds, [&json!(3), &json!(2)], "{highlights}");
 
     // Formatting gives the text `routerc fmt` writes.
     let edits = client.result(

@@ -17,6 +17,7 @@ const METHODS: &[&str] = &[
     "textDocument/completion",
     "textDocument/definition",
     "textDocument/references",
+    "textDocument/documentHighlight",
     "textDocument/prepareRename",
     "textDocument/rename",
     "textDocument/documentSymbol",

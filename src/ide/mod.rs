@@ -177,6 +177,20 @@ impl Analysis {
             .collect()
     }
 
+    /// The places in `file` where the symbol under the cursor is written, each marked `true`
+    /// for its declaration: what an editor highlights while the cursor rests on a name.
+    pub fn highlights(&self, file: FileId, offset: u32) -> Vec<(Span, bool)> {
+        let offset = self.clamp(file, offset);
+        let Some(at) = self.index.at(file, offset) else {
+            return Vec::new();
+        };
+        self.index
+            .references(&at.symbol)
+            .filter(|o| o.span.file == file)
+            .map(|o| (o.span, o.is_definition))
+            .collect()
+    }
+
     /// The name a rename at the cursor would change, or why there is none.
     pub fn prepare_rename(&self, file: FileId, offset: u32) -> Result<(Span, &Symbol), String> {
         let offset = self.clamp(file, offset);

@@ -23,8 +23,9 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
-    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
+    CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
+    FoldingRangeRequest, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest,
+    References, Rename, Request as _,
 };
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionProviderCapability, CompletionItem,
@@ -70,6 +71,7 @@ pub fn capabilities() -> ServerCapabilities {
         }),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Right(RenameOptions {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
@@ -340,6 +342,25 @@ impl Server {
                     .references(file, offset, p.context.include_declaration)
                     .into_iter()
                     .filter_map(|s| view.location(s))
+                    .collect();
+                to_json(found)
+            }
+            DocumentHighlightRequest::METHOD => {
+                let p: lsp_types::DocumentHighlightParams = params(req.params)?;
+                let d = p.text_document_position_params;
+                let (a, file, offset) = self.at(&d.text_document.uri, Some(d.position))?;
+                let view = View::new(&a, &self.documents);
+                let found: Vec<lsp_types::DocumentHighlight> = a
+                    .highlights(file, offset)
+                    .into_iter()
+                    .map(|(span, is_definition)| lsp_types::DocumentHighlight {
+                        range: view.range(span),
+                        kind: Some(if is_definition {
+                            lsp_types::DocumentHighlightKind::WRITE
+                        } else {
+                            lsp_types::DocumentHighlightKind::READ
+                        }),
+                    })
                     .collect();
                 to_json(found)
             }
