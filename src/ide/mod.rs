@@ -321,9 +321,27 @@ impl Analysis {
     /// The declaration's text on one line, shortened if long.
     fn one_line(&self, span: Span) -> String {
         let text = self.text(span.file);
-        let Some(slice) = text.get(span.range()) else {
+        if text.get(span.range()).is_none() {
             return String::new();
-        };
+        }
+        // Comments inside the declaration are left out: on one line they would swallow the
+        // code after them.
+        let comments = self
+            .program
+            .files
+            .iter()
+            .find(|f| f.id == span.file)
+            .map_or(&[][..], |f| f.comments.as_slice());
+        let mut slice = String::new();
+        let mut at = span.start as usize;
+        for c in comments
+            .iter()
+            .filter(|c| span.start <= c.span.start && c.span.end <= span.end)
+        {
+            slice.push_str(&text[at..c.span.start as usize]);
+            at = c.span.end as usize;
+        }
+        slice.push_str(&text[at..span.end as usize]);
         // Strings never span lines, so joining lines changes no literal.
         let mut joined = slice
             .lines()
