@@ -2,7 +2,8 @@
 //! policy) to the `publishDiagnostics` of that version, through the real server loop
 //! (`routerc::lsp::serve`) on an in-memory connection, so stdio framing is the only part left
 //! out. Beside it, `check_only` is the front end alone on the same text and `check_and_index`
-//! adds the engine's index of names: the differences are the server's own costs.
+//! adds the engine's index of names: the differences are the server's own costs. The last
+//! three time engine queries at the end of the same policy.
 //!
 //! Run with `cargo bench --bench lsp`; figures go to BENCHMARKS.md.
 
@@ -94,6 +95,21 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function(BenchmarkId::new("check_and_index", routes), |b| {
         b.iter(|| routerc::ide::Analysis::from_text("bench.route", &text))
+    });
+    // Queries on the same policy, at its end (the most text before the cursor): what an
+    // editor asks while the author types.
+    let analysis = routerc::ide::Analysis::from_text("bench.route", &text);
+    let file = analysis.root().expect("the text is read");
+    let use_of_tokens = text.rfind("tokens >").expect("a use of `tokens`") as u32 + 2;
+    let end = text.len() as u32;
+    group.bench_function(BenchmarkId::new("completion_at_end", routes), |b| {
+        b.iter(|| analysis.completions(file, end))
+    });
+    group.bench_function(BenchmarkId::new("hover_near_end", routes), |b| {
+        b.iter(|| analysis.hover(file, use_of_tokens))
+    });
+    group.bench_function(BenchmarkId::new("references_near_end", routes), |b| {
+        b.iter(|| analysis.references(file, use_of_tokens, true))
     });
     group.finish();
 

@@ -104,8 +104,21 @@ pub fn completions(analysis: &Analysis, file: FileId, offset: u32) -> Completion
     if start < offset as usize && bytes[start].is_ascii_digit() {
         return out;
     }
-    let before = &text[..start];
-    let lexed = lexer::lex(before, file);
+    // The context never reaches back past the declaration the cursor is in, so lexing starts
+    // at the item before it (one more, in case that one is a fragment left by a syntax error)
+    // rather than at the top of a file that may hold thousands of routes.
+    let items = analysis.items(file);
+    let preceding = items.partition_point(|it| (it.span().start as usize) < start);
+    let from = match preceding.checked_sub(2) {
+        Some(i) => (items[i].span().start as usize).min(start),
+        None => 0,
+    };
+    let mut before = &text[from..start];
+    let mut lexed = lexer::lex(before, file);
+    if from > 0 && !(0..lexed.tokens.len()).any(|i| starts_declaration(&lexed.tokens, i)) {
+        before = &text[..start];
+        lexed = lexer::lex(before, file);
+    }
     let tokens = lexed.tokens;
     // Inside a comment or an unterminated string: nothing to complete.
     if lexed
@@ -126,7 +139,9 @@ pub fn completions(analysis: &Analysis, file: FileId, offset: u32) -> Completion
         return out;
     };
     let decl = &tokens[decl_start..];
-    let mut ctx = Context::new(analysis, decl, before);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let at_line_start = text[line_start..start].trim().is_empty();
+    let mut ctx = Context::new(analysis, decl, at_line_start);
     ctx.run(&mut out);
     out
 }
@@ -134,13 +149,14 @@ pub fn completions(analysis: &Analysis, file: FileId, offset: u32) -> Completion
 struct Context<'a, 's> {
     analysis: &'a Analysis,
     decl: &'a [Token<'s>],
-    before: &'a str,
+    /// Only blanks precede the cursor on its line.
+    at_line_start: bool,
     /// Open brackets and the index in `decl` of each one's opening token.
     stack: Vec<(Frame, usize)>,
 }
 
 impl<'a, 's> Context<'a, 's> {
-    fn new(analysis: &'a Analysis, decl: &'a [Token<'s>], before: &'a str) -> Self {
+    fn new(analysis: &'a Analysis, decl: &'a [Token<'s>], at_line_start: bool) -> Self {
         let mut stack: Vec<(Frame, usize)> = Vec::new();
         let keyword = &decl[0].1;
         for (i, (_, tok, _)) in decl.iter().enumerate() {
@@ -183,7 +199,7 @@ impl<'a, 's> Context<'a, 's> {
         Context {
             analysis,
             decl,
-            before,
+            at_line_start,
             stack,
         }
     }
@@ -314,15 +330,9 @@ impl<'a, 's> Context<'a, 's> {
             Tok::Test if prev == Some(Tok::Expect) => self.routes(out),
             _ => {}
         }
-        if out.items.is_empty() && self.at_line_start() && self.stack.is_empty() {
+        if out.items.is_empty() && self.at_line_start && self.stack.is_empty() {
             out.keywords(vocabulary::DECLARATIONS);
         }
-    }
-
-    /// The cursor is first on its line, where a new declaration may begin.
-    fn at_line_start(&self) -> bool {
-        let last_line = self.before.rsplit('\n').next().unwrap_or("");
-        self.before.contains('\n') && last_line.trim().is_empty()
     }
 
     /// The key whose value contains the innermost (non-field) bracket: `fallback: [`.
