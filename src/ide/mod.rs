@@ -465,9 +465,14 @@ impl Analysis {
     /// Documentation of the keyword, field, type, extractor or member under the cursor.
     fn word_doc(&self, file: FileId, offset: u32) -> Option<(Span, String)> {
         let text = self.text(file);
-        let (start, tok, end) = lexer::lex(text, file)
+        // Every word with documentation is inside a declaration: lex that one only.
+        let item = self.item_at(file, offset)?;
+        let base = item.span().start as usize;
+        let body = text.get(item.span().range())?;
+        let (start, tok, end) = lexer::lex(body, file)
             .tokens
             .into_iter()
+            .map(|(s, t, e)| (s + base, t, e + base))
             .find(|(s, _, e)| *s as u32 <= offset && offset <= *e as u32)?;
         let span = Span::new(file, start, end);
         let word = &text[start..end];
@@ -476,7 +481,6 @@ impl Analysis {
                 .or_else(|| vocabulary::doc(vocabulary::KEYWORDS, word))?;
             return Some((span, format!("`{word}`: {doc}")));
         }
-        let item = self.item_at(file, offset)?;
         let found = |table: &[(&str, &'static str)], key: &ast::Ident| {
             (key.span == span)
                 .then(|| vocabulary::doc(table, &key.name))
