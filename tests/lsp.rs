@@ -305,6 +305,13 @@ fn an_editing_session_over_stdio() {
         "{diagnostics:?}"
     );
 
+    // A file changed on disk: the open policy is checked again and published again.
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": format!("file://{}/other.route", dir.display()), "type": 2 }] }),
+    );
+    client.diagnostics(&uri, 3);
+
     // A request for an unknown method fails politely; the server carries on.
     let unknown = client.request("textDocument/unknownThing", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);

@@ -25,6 +25,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       { scheme: "file", language: "route" },
       { scheme: "untitled", language: "route" },
     ],
+    // Included policies that change on disk (a checkout) are re-read by the server.
+    synchronize: {
+      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.route"),
+    },
   };
   client = new LanguageClient(
     "routerc",

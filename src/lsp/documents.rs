@@ -88,6 +88,11 @@ impl Documents {
         self.invalidate_all();
     }
 
+    /// Files on disk changed: analyse every open document again.
+    pub fn reload(&mut self) {
+        self.invalidate_all();
+    }
+
     /// Any change may affect every policy that includes the changed file. Every open document
     /// is re-analysed (once per burst of changes, see the main loop) rather than tracking who
     /// includes whom: editors keep few policies open, and a stale diagnostic is worse than

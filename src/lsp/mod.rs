@@ -19,8 +19,8 @@ use std::rc::Rc;
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
-    PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
@@ -210,6 +210,9 @@ impl Server {
                     }
                 }
             }
+            // A policy file changed on disk (a checkout, another editor): an open policy may
+            // include it. Clients send this for the files their extension watches.
+            DidChangeWatchedFiles::METHOD => self.documents.reload(),
             _ => {}
         }
     }
