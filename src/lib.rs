@@ -2,12 +2,15 @@
 //!
 //! The pipeline is the module list: [`syntax`] (text to AST), [`source`] (files and includes),
 //! [`check`] (AST to a checked [`policy::Policy`], with diagnostics), [`fmt`] (AST back to
-//! canonical text), [`render`] (diagnostics for people and machines).
+//! canonical text), [`render`] (diagnostics for people and machines). On top of them,
+//! [`ide`] answers an editor's questions and [`lsp`] speaks the Language Server Protocol.
 
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
 pub mod fmt;
+pub mod ide;
+pub mod lsp;
 pub mod policy;
 pub mod render;
 pub mod source;

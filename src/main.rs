@@ -87,6 +87,12 @@ enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Run the language server on stdin and stdout (editors start it; see README.md).
+    Lsp {
+        /// Accepted for editors' clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Explain a diagnostic code, such as `E0201`; `--all` prints the whole table as Markdown
     /// (docs/diagnostics.md is generated with it).
     Explain {
@@ -160,6 +166,13 @@ fn main() -> ExitCode {
             interpret,
         } => eval(&policy, &signals, explain, interpret),
         Command::Test { files } => test(&files),
+        Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: language server: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Explain { code, all } => match (code, all) {
             (_, true) => {
                 print!("{}", diagnostics_markdown());

@@ -8,7 +8,7 @@ use crate::policy::*;
 use crate::syntax::ast::{self, Value};
 use crate::syntax::Span;
 
-const TYPES: &[&str] = &[
+pub(crate) const TYPES: &[&str] = &[
     "bool",
     "int",
     "float",
@@ -20,7 +20,7 @@ const TYPES: &[&str] = &[
 ];
 
 /// The extractors, as written: `classifier(…)`, `identity.role`, `length.tokens`, ….
-const EXTRACTORS: &[&str] = &[
+pub(crate) const EXTRACTORS: &[&str] = &[
     "classifier",
     "token_classifier",
     "examples",
@@ -34,6 +34,18 @@ const EXTRACTORS: &[&str] = &[
     "length.messages",
     "language",
 ];
+
+/// The named arguments an extractor (as written: `classifier`, `length.tokens`) accepts.
+pub(crate) fn named_args(extractor: &str) -> &'static [&'static str] {
+    match extractor {
+        "classifier" => &["label", "text"],
+        "token_classifier" => &["text"],
+        "examples" => &["model", "aggregate", "top_k", "text"],
+        "keyword" => &["mode", "text"],
+        "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => &["text"],
+        _ => &[],
+    }
+}
 
 impl Checker {
     pub(super) fn declare_signal(&mut self, s: &ast::SignalDecl) {
@@ -654,16 +666,7 @@ impl<'a> Args<'a> {
             .filter(|n| n.2)
             .map(|n| n.0.name.clone())
             .collect();
-        let known: &[&str] = match self.extractor.as_str() {
-            "classifier" => &["label", "text"],
-            "token_classifier" => &["text"],
-            "examples" => &["model", "aggregate", "top_k", "text"],
-            "keyword" => &["mode", "text"],
-            "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => {
-                &["text"]
-            }
-            _ => &[],
-        };
+        let known = named_args(&self.extractor);
         for (n, _, used) in &self.named {
             if !used && !read.contains(&n.name) {
                 checker.error(

@@ -14,6 +14,14 @@ mod extractors;
 pub mod lints;
 mod values;
 
+pub(crate) use extractors::named_args;
+// The vocabularies the language server documents are tested against these lists, so the two
+// cannot drift apart.
+#[cfg(test)]
+pub(crate) use extractors::{EXTRACTORS, TYPES};
+#[cfg(test)]
+pub(crate) use values::{ACTION_FIELDS, BACKEND_FIELDS, EXPECT_FIELDS};
+
 use std::collections::HashMap;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};

@@ -8,7 +8,7 @@ use crate::policy::*;
 use crate::syntax::ast::{self, Field, Value};
 use crate::syntax::Span;
 
-const BACKEND_FIELDS: &[&str] = &[
+pub(crate) const BACKEND_FIELDS: &[&str] = &[
     "url",
     "model",
     "reasoning",
@@ -21,7 +21,7 @@ const BACKEND_FIELDS: &[&str] = &[
     "headers",
 ];
 
-const ACTION_FIELDS: &[&str] = &[
+pub(crate) const ACTION_FIELDS: &[&str] = &[
     "system_prompt",
     "system_prompt_mode",
     "reasoning_effort",
@@ -34,7 +34,7 @@ const ACTION_FIELDS: &[&str] = &[
     "fallback",
 ];
 
-const EXPECT_FIELDS: &[&str] = &[
+pub(crate) const EXPECT_FIELDS: &[&str] = &[
     "reasoning_effort",
     "max_tokens",
     "system_prompt",

@@ -1,0 +1,251 @@
+//! The documents the editor has open: their text as edited (incremental sync), their latest
+//! analysis, and the mapping between URIs and the paths the compiler's loader uses.
+//!
+//! Open buffers take precedence over the disk for every file a policy includes, so an unsaved
+//! change in an included file is seen by the policies that include it.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::str::FromStr;
+
+use lsp_types::{TextDocumentContentChangeEvent, Uri};
+
+use super::position::LineIndex;
+use crate::ide::Analysis;
+use crate::source::{FileSystem, SourceProvider};
+
+pub struct Document {
+    pub uri: Uri,
+    pub path: PathBuf,
+    pub text: String,
+    pub version: i32,
+    pub lines: LineIndex,
+    /// The analysis of the current text, made when first needed after a change.
+    analysis: Option<Rc<Analysis>>,
+    /// Diagnostics of the current text have not been published yet.
+    pub unpublished: bool,
+}
+
+#[derive(Default)]
+pub struct Documents {
+    by_uri: HashMap<String, Document>,
+}
+
+impl Documents {
+    pub fn open(&mut self, uri: Uri, text: String, version: i32) {
+        let path = uri_to_path(&uri);
+        let lines = LineIndex::new(&text);
+        self.by_uri.insert(
+            uri.as_str().to_string(),
+            Document {
+                uri,
+                path,
+                text,
+                version,
+                lines,
+                analysis: None,
+                unpublished: true,
+            },
+        );
+        self.invalidate_all();
+    }
+
+    pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        let doc = self.by_uri.remove(uri.as_str());
+        self.invalidate_all();
+        doc
+    }
+
+    pub fn get(&self, uri: &Uri) -> Option<&Document> {
+        self.by_uri.get(uri.as_str())
+    }
+
+    /// Applies the changes of one `didChange` in order; each range refers to the text as the
+    /// previous change left it.
+    pub fn change(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+    ) {
+        let Some(doc) = self.by_uri.get_mut(uri.as_str()) else {
+            return;
+        };
+        for change in changes {
+            match change.range {
+                Some(range) => {
+                    let a = doc.lines.offset(&doc.text, range.start) as usize;
+                    let b = doc.lines.offset(&doc.text, range.end) as usize;
+                    let (start, end) = (a.min(b), a.max(b));
+                    doc.text.replace_range(start..end, &change.text);
+                }
+                None => doc.text = change.text,
+            }
+            doc.lines = LineIndex::new(&doc.text);
+        }
+        doc.version = version;
+        self.invalidate_all();
+    }
+
+    /// Files on disk changed: analyse every open document again.
+    pub fn reload(&mut self) {
+        self.invalidate_all();
+    }
+
+    /// Any change may affect every policy that includes the changed file. Every open document
+    /// is re-analysed (once per burst of changes, see the main loop) rather than tracking who
+    /// includes whom: editors keep few policies open, and a stale diagnostic is worse than
+    /// the extra work.
+    fn invalidate_all(&mut self) {
+        for doc in self.by_uri.values_mut() {
+            doc.analysis = None;
+            doc.unpublished = true;
+        }
+    }
+
+    /// The analysis of a document's current text, made now if needed.
+    pub fn analysis(&mut self, uri: &Uri) -> Option<Rc<Analysis>> {
+        let doc = self.by_uri.get(uri.as_str())?;
+        if let Some(a) = &doc.analysis {
+            return Some(a.clone());
+        }
+        let analysis = Rc::new(Analysis::load(&doc.path, &Buffers(self)));
+        let doc = self.by_uri.get_mut(uri.as_str())?;
+        doc.analysis = Some(analysis.clone());
+        Some(analysis)
+    }
+
+    /// The URIs of documents whose diagnostics are not published yet.
+    pub fn unpublished(&self) -> Vec<Uri> {
+        let mut uris: Vec<&Document> = self.by_uri.values().filter(|d| d.unpublished).collect();
+        uris.sort_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
+        uris.into_iter().map(|d| d.uri.clone()).collect()
+    }
+
+    pub fn mark_published(&mut self, uri: &Uri) {
+        if let Some(d) = self.by_uri.get_mut(uri.as_str()) {
+            d.unpublished = false;
+        }
+    }
+
+    /// The URI of a file the loader read: an open document's own URI, or a `file:` URI.
+    pub fn uri_of(&self, path: &Path) -> Option<Uri> {
+        let key = normalize(path);
+        self.by_uri
+            .values()
+            .find(|d| normalize(&d.path) == key)
+            .map(|d| d.uri.clone())
+            .or_else(|| path_to_uri(&key))
+    }
+}
+
+/// Open buffers first, then the disk.
+struct Buffers<'a>(&'a Documents);
+
+impl SourceProvider for Buffers<'_> {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let key = normalize(path);
+        match self.0.by_uri.values().find(|d| normalize(&d.path) == key) {
+            Some(doc) => Ok(doc.text.clone().into_bytes()),
+            None => FileSystem.read(path),
+        }
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without touching the file system (buffers may not exist on disk).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The path of a `file:` URI; any other URI (an unsaved `untitled:` buffer) gets a path that
+/// no file has, so the buffer is read from memory and relative includes resolve nowhere.
+pub fn uri_to_path(uri: &Uri) -> PathBuf {
+    let s = uri.as_str();
+    match s.strip_prefix("file://") {
+        Some(rest) => {
+            // `file://host/path`: the authority is empty for local files.
+            let path = rest.find('/').map_or(rest, |i| &rest[i..]);
+            PathBuf::from(percent_decode(path))
+        }
+        None => PathBuf::from(format!("/{}", percent_encode(s))),
+    }
+}
+
+pub fn path_to_uri(path: &Path) -> Option<Uri> {
+    let text = path.to_str()?;
+    if !text.starts_with('/') {
+        return None;
+    }
+    Uri::from_str(&format!("file://{}", percent_encode(text))).ok()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_and_paths() {
+        let uri = Uri::from_str("file:///home/me/My%20Policies/a%2Bb.route").unwrap();
+        assert_eq!(
+            uri_to_path(&uri),
+            PathBuf::from("/home/me/My Policies/a+b.route")
+        );
+        let back = path_to_uri(&uri_to_path(&uri)).unwrap();
+        assert_eq!(back.as_str(), "file:///home/me/My%20Policies/a%2Bb.route");
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d.route")),
+            PathBuf::from("/a/c/d.route")
+        );
+        // A truncated escape is kept as written.
+        assert_eq!(percent_decode("/a%2"), "/a%2");
+        let untitled = Uri::from_str("untitled:Untitled-1").unwrap();
+        assert_eq!(
+            uri_to_path(&untitled),
+            PathBuf::from("/untitled%3AUntitled-1")
+        );
+    }
+}
