@@ -2,7 +2,8 @@
 //!
 //! The pipeline is the module list: [`syntax`] (text to AST), [`source`] (files and includes),
 //! [`check`] (AST to a checked [`policy::Policy`], with diagnostics), [`fmt`] (AST back to
-//! canonical text), [`render`] (diagnostics for people and machines).
+//! canonical text), [`render`] (diagnostics for people and machines). [`yaml`] reads YAML
+//! policies (routerc's YAML form and vLLM Semantic Router configs) into the same AST.
 
 pub mod check;
 pub mod diagnostic;
@@ -11,6 +12,7 @@ pub mod policy;
 pub mod render;
 pub mod source;
 pub mod syntax;
+pub mod yaml;
 
 use std::path::Path;
 

@@ -39,6 +39,27 @@ pub fn layout_item<'a>(
     }
 }
 
+/// A condition on one line, without comments: the YAML form writes conditions as strings.
+pub fn condition_line(e: &Expr) -> String {
+    let mut layout = Layout {
+        c: Cursor::new("", &[], 0),
+    };
+    let doc = layout.condition(e);
+    super::doc::print(&doc, ONE_LINE)
+}
+
+/// A value on one line, without comments.
+pub fn value_line(v: &Value) -> String {
+    let mut layout = Layout {
+        c: Cursor::new("", &[], 0),
+    };
+    let doc = layout.value(v);
+    super::doc::print(&doc, ONE_LINE)
+}
+
+/// A width no line reaches, so that groups never break.
+const ONE_LINE: usize = usize::MAX / 4;
+
 /// The delimiters of a comma-separated list.
 #[derive(Clone, Copy)]
 enum Delim {
