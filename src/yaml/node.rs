@@ -259,7 +259,20 @@ pub fn load(text: &str, file: FileId) -> (Option<Node>, Vec<Diagnostic>) {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(open) = stack.pop() else { continue };
-                let end = (at_span.end as usize).max(at_span.start as usize);
+                // A flow collection ends at its `]` or `}`; a block one at its last child (the
+                // parser marks the end of a block at the next token, lines later).
+                let closes = matches!(
+                    text.as_bytes().get(at_span.start as usize),
+                    Some(b']' | b'}')
+                );
+                let last_child = match &open {
+                    Open::Seq { items, .. } => items.last().map(|n| n.span.end as usize),
+                    Open::Map { entries, .. } => entries.last().map(|e| e.value.span.end as usize),
+                };
+                let end = match (closes, last_child) {
+                    (false, Some(child)) => child,
+                    _ => at_span.end as usize,
+                };
                 let (value, start, anchor) = match open {
                     Open::Seq {
                         items,
@@ -396,15 +409,32 @@ fn scan_error(info: &str, span: Span, text: &str) -> Diagnostic {
     let line_end = text[line_start..]
         .find('\n')
         .map_or(text.len(), |i| line_start + i);
-    let has_tab = text[line_start..line_end].contains('\t');
-    let d = Diagnostic::new(&codes::E0401, span, format!("invalid YAML: {info}"))
-        .with_label("the YAML parser stopped here");
-    if has_tab {
-        d.with_help("this line has a tab; YAML indents with spaces only")
-    } else if info.contains("recursion limit") {
-        d.with_help("flow collections (`[`, `{`) nest too deeply; flatten the document")
-    } else {
-        d
+    // The parser often reports a tab at the start of the token before it: look at this line
+    // and the next for the tab itself.
+    let next_end = text[line_end.min(text.len())..]
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '\n')
+        .map_or(text.len(), |(i, _)| line_end + i);
+    let tab = text[line_start..next_end.max(line_start)]
+        .find('\t')
+        .map(|i| line_start + i);
+    if info.contains("recursion limit") {
+        // The parser's own bound on `[` / `{` nesting, met while it looks ahead.
+        return Diagnostic::new(&codes::E0403, span, "YAML nests too deeply")
+            .with_label("flow collections (`[`, `{`) nest too deeply here")
+            .with_help("a policy never needs this depth; flatten the document");
+    }
+    match tab {
+        Some(at) if info.contains("tab") => Diagnostic::new(
+            &codes::E0401,
+            Span::new(span.file, at, at + 1),
+            "invalid YAML: a tab where YAML needs spaces",
+        )
+        .with_label("this tab")
+        .with_help("YAML indents with spaces only; replace the tab with spaces"),
+        _ => Diagnostic::new(&codes::E0401, span, format!("invalid YAML: {info}"))
+            .with_label("the YAML parser stopped here"),
     }
 }
 

@@ -215,7 +215,7 @@ fn signal(r: &mut Reader<'_>, name: Ident, e: &Entry) -> Option<SignalDecl> {
         for v in list {
             out.push(Arg {
                 name: None,
-                value: value(r, v, true)?,
+                value: value(r, v, false)?,
                 span: v.span,
             });
         }
@@ -700,14 +700,14 @@ impl Yaml {
         match item {
             Item::Signal(s) => {
                 self.line(1, &format!("{}:", key(&s.name.name)));
-                self.line(2, &format!("type: {}", scalar(&s.ty.name.name, false)));
+                self.line(2, &format!("type: {}", scalar(&s.ty.name.name, true)));
                 if let Some(labels) = &s.ty.labels {
                     let labels: Vec<String> =
                         labels.iter().map(|l| scalar(&l.name, !l.quoted)).collect();
                     self.line(2, &format!("labels: [{}]", labels.join(", ")));
                 }
                 let path: Vec<&str> = s.extractor.path.iter().map(|p| p.name.as_str()).collect();
-                self.line(2, &format!("extractor: {}", scalar(&path.join("."), false)));
+                self.line(2, &format!("extractor: {}", scalar(&path.join("."), true)));
                 if let Some(args) = &s.extractor.args {
                     let positional: Vec<&Arg> = args.iter().filter(|a| a.name.is_none()).collect();
                     // An empty argument list `()` is kept as `args: []`.
@@ -794,7 +794,7 @@ impl Yaml {
             } => {
                 self.line(indent, "reject:");
                 self.line(indent + 1, &format!("status: {}", status.value));
-                self.line(indent + 1, &format!("message: {}", quoted(&message.value)));
+                self.line(indent + 1, &format!("message: {}", string(&message.value)));
             }
         }
     }
@@ -819,7 +819,7 @@ impl Yaml {
 /// A value in YAML flow style, on one line.
 fn flow(v: &Value) -> String {
     match v {
-        Value::Str(s) => quoted(&s.value),
+        Value::Str(s) => string(&s.value),
         Value::Int(i) => i.value.to_string(),
         Value::Float(f) => crate::fmt::float(f.value),
         Value::Bool(b, _) => b.to_string(),
@@ -854,6 +854,16 @@ fn flow(v: &Value) -> String {
             flow(otherwise)
         ),
         Value::Error(_) => "null".to_string(),
+    }
+}
+
+/// A string value: plain when that reads back as the same string in every context (an
+/// identifier would read as a name where names are allowed, so it is quoted), else quoted.
+fn string(s: &str) -> String {
+    if is_name(s) {
+        quoted(s)
+    } else {
+        scalar(s, true)
     }
 }
 

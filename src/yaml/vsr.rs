@@ -366,6 +366,8 @@ struct Lowering<'r, 't> {
     /// (item index, note) for `convert --to route`.
     notes: Vec<(usize, String)>,
     external_families: BTreeMap<&'static str, (Span, Vec<String>)>,
+    /// The current routing's signals had errors (see [`Lowering::routing`]).
+    signals_incomplete: bool,
 }
 
 pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
@@ -386,6 +388,7 @@ pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
         default_effort: None,
         notes: Vec::new(),
         external_families: BTreeMap::new(),
+        signals_incomplete: false,
     };
     if let Some(v) = root.get("version") {
         if let Some(text) = l.r.text_of(v, "`version`") {
@@ -496,6 +499,14 @@ enum Gate {
 }
 
 impl Lowering<'_, '_> {
+    fn errors(&self) -> usize {
+        self.r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == crate::diagnostic::Severity::Error)
+            .count()
+    }
+
     fn group(
         &mut self,
         code: &'static crate::diagnostic::Code,
@@ -992,8 +1003,12 @@ impl Lowering<'_, '_> {
                 }
             }
         }
+        let errors_before = self.errors();
         let signals = self.signals(scope, routing.get("signals"));
         let signals = self.projections(scope, routing.get("projections"), signals);
+        // A signal declaration with an error may be the one a rule names: then unknown names
+        // are not reported again (the declaration's own error says what is wrong).
+        self.signals_incomplete = self.errors() > errors_before;
         let Some(decisions) = routing.get("decisions") else {
             return;
         };
@@ -1703,6 +1718,9 @@ impl Lowering<'_, '_> {
                 _ => (name.clone(), None),
             };
             let Some(atom) = signals.get(&(ty.clone(), lookup.clone())) else {
+                if self.signals_incomplete {
+                    return None;
+                }
                 let candidates: Vec<&str> = signals
                     .keys()
                     .filter(|(t, _)| *t == ty)
