@@ -802,3 +802,86 @@ fn convert_command_writes_route_and_yaml() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("E0203"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Mutated YAML never panics, and every diagnostic renders.
+
+fn yaml_seeds() -> Vec<String> {
+    let mut out: Vec<String> = vsr_configs()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable"))
+        .collect();
+    for dir in ["tests/yaml/ok", "tests/yaml/err"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("corpus folder") {
+            let p = entry.expect("entry").path();
+            out.push(std::fs::read_to_string(&p).expect("readable"));
+        }
+    }
+    out
+}
+
+fn yaml_fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(": ".to_string()),
+        Just("- ".to_string()),
+        Just("\n".to_string()),
+        Just("\n  ".to_string()),
+        Just("\t".to_string()),
+        Just("[".to_string()),
+        Just("]".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("&a ".to_string()),
+        Just("*a".to_string()),
+        Just("operator: NOT\n".to_string()),
+        Just("type: keyword\n".to_string()),
+        Just("when: a and (b or".to_string()),
+        Just("---\n".to_string()),
+        "[a-z_]{1,8}",
+        any::<char>().prop_map(|c| c.to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_yaml_never_panics(
+        seed in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..12, yaml_fragment()), 1..6),
+    ) {
+        let seeds = yaml_seeds();
+        let mut text = seeds[seed.index(seeds.len())].clone();
+        for (at, delete, insert) in edits {
+            let mut pos = at.index(text.len() + 1);
+            while !text.is_char_boundary(pos) {
+                pos -= 1;
+            }
+            let mut end = (pos + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(pos..end, &insert);
+        }
+        let (program, checked) = routerc::check_text("mutated.yaml", &text);
+        let diags = checked.diagnostics.sorted();
+        let mut sink = Vec::new();
+        for format in [Format::Human, Format::Plain, Format::Json] {
+            render::write(&mut sink, &program.sources, &diags, format, false).expect("in-memory rendering");
+        }
+        // A mutated file that still checks converts, and the conversion checks too.
+        if let Some(file) = program.files.first().filter(|_| checked.policy.is_some()) {
+            let parsed = yaml::parse(&program.sources.get(file.id).text, file.id);
+            let route = yaml::routerc::to_route(&parsed.file, &parsed.notes);
+            let (_, again) = routerc::check_text("again.route", &route);
+            prop_assert!(again.policy.is_some(), "the conversion does not check:\n{}", route);
+        }
+    }
+
+    #[test]
+    fn arbitrary_yaml_text_never_panics(text in "\\PC{0,300}") {
+        let _ = routerc::check_text("input.yaml", &text);
+    }
+}
