@@ -571,6 +571,36 @@ fn good_yaml_policies_check_clean() {
     assert!(n > 0);
 }
 
+#[test]
+fn yaml_examples_in_the_docs_check_clean() {
+    let doc = std::fs::read_to_string(root().join("docs/yaml.md")).expect("docs/yaml.md");
+    let mut blocks = Vec::new();
+    let mut open: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut open, line.trim_end()) {
+            (None, "```yaml") => open = Some(String::new()),
+            (Some(text), "```") => {
+                blocks.push(std::mem::take(text));
+                open = None;
+            }
+            (Some(text), l) => {
+                text.push_str(l);
+                text.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(!blocks.is_empty());
+    for text in blocks {
+        let (program, checked) = routerc::check_text("doc.yaml", &text);
+        assert!(
+            checked.diagnostics.items.is_empty(),
+            "a docs/yaml.md example does not check clean:\n{text}\n{}",
+            render_all(&program, &checked)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // vLLM selection semantics.
 
