@@ -2254,17 +2254,22 @@ fn atom_expr(atom: &Atom, span: Span) -> Expr {
                 })
                 .collect();
             match parts.len() {
+                // Every type is allowed: nothing can trigger the rule.
+                0 => Expr::Operand(Operand::Bool(false, span)),
                 1 => parts.remove(0),
                 _ => Expr::Or(parts, span),
             }
         }
-        Atom::All(signals) => Expr::And(
-            signals
+        Atom::All(signals) => {
+            let mut parts: Vec<Expr> = signals
                 .iter()
                 .map(|s| Expr::Operand(path(s, span)))
-                .collect(),
-            span,
-        ),
+                .collect();
+            match parts.len() {
+                1 => parts.remove(0),
+                _ => Expr::And(parts, span),
+            }
+        }
         Atom::NotAny(s) => Expr::Not(Box::new(Expr::Operand(path(s, span))), span),
     }
 }
@@ -2371,5 +2376,38 @@ fn shorten(names: &[String]) -> String {
     match names.len() {
         n if n > 4 => format!("{} and {} more", shown.join(", "), n - 4),
         _ => shown.join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_identifiers() {
+        assert_eq!(sanitize("qwen/qwen3.5-rocm"), "qwen_qwen3_5_rocm");
+        assert_eq!(sanitize("3d"), "_3d");
+        assert_eq!(sanitize("route"), "route_");
+        assert_eq!(sanitize(""), "_");
+        let mut names = Names::default();
+        assert_eq!(names.allocate("a-b", "kw"), "a_b");
+        assert_eq!(names.allocate("a_b", "kw"), "kw_a_b");
+        assert_eq!(names.allocate("a.b", "kw"), "a_b_2");
+    }
+
+    #[test]
+    fn token_counts() {
+        let n = |text: &str| {
+            super::super::node::load(&format!("v: {text}"), crate::syntax::FileId(0))
+                .0
+                .unwrap()
+        };
+        let t = |text: &str| tokens(n(text).get("v").unwrap());
+        assert_eq!(t("8000"), Some(8000));
+        assert_eq!(t("16K"), Some(16_000));
+        assert_eq!(t("1M"), Some(1_000_000));
+        assert_eq!(t("\"2.5k\""), Some(2500));
+        assert_eq!(t("lots"), None);
+        assert_eq!(t("-5"), None);
     }
 }
