@@ -67,6 +67,13 @@ fn vsr_configs() -> Vec<PathBuf> {
         data.display()
     );
     configs.push(data.join("config.reference.yaml"));
+    // The end-to-end test config is a complete v0.3 config too.
+    configs.extend(
+        std::fs::read_dir(data.join("e2e"))
+            .expect("the e2e folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml")),
+    );
     configs
 }
 

@@ -137,6 +137,7 @@ const FAMILIES: &[(&str, &str, &[&str])] = &[
             "aggregation_method",
             "candidates",
             "query_modality",
+            "model",
         ],
     ),
     (
@@ -1034,6 +1035,18 @@ impl Lowering<'_, '_> {
             Gate::NotModels(m) => (m, true),
         };
         let signal = self.shared("requested_model", span);
+        if let [one] = models.as_slice() {
+            return Some(Expr::Compare {
+                lhs: path(&signal, span),
+                op: if negated { CmpOp::Ne } else { CmpOp::Eq },
+                op_span: span,
+                rhs: Operand::Str(StrLit {
+                    value: one.clone(),
+                    span,
+                }),
+                span,
+            });
+        }
         Some(Expr::In {
             lhs: path(&signal, span),
             set: InSet::List(
@@ -1290,6 +1303,18 @@ impl Lowering<'_, '_> {
                         span,
                         "bool",
                     )));
+                }
+                if let Some(m) = rule.get("model") {
+                    let model = self.r.text_of(m, "`model`")?;
+                    if model != "auto" {
+                        self.group(
+                            &codes::W0403,
+                            m.span,
+                            format!("embedding model `{model}` is not used"),
+                            "routerc computes similarities with its own sentence embedder (see docs/models.md)",
+                            name,
+                        );
+                    }
                 }
                 let aggregate = match rule.get("aggregation_method").and_then(Node::as_str) {
                     Some("mean" | "avg" | "average") => "mean",
@@ -1808,12 +1833,7 @@ impl Lowering<'_, '_> {
                 if exprs.len() == 1 {
                     return exprs.pop();
                 }
-                let exprs = exprs.into_iter().map(paren).collect();
-                Some(if op == "AND" {
-                    Expr::And(exprs, span)
-                } else {
-                    Expr::Or(exprs, span)
-                })
+                Some(group(op == "AND", exprs, span))
             }
             other => {
                 self.r.push(
@@ -2151,7 +2171,7 @@ impl Lowering<'_, '_> {
                 (None, None) => Expr::Operand(Operand::Bool(true, d.name.span)),
                 (Some(g), None) => g.clone(),
                 (None, Some(c)) => c,
-                (Some(g), Some(c)) => Expr::And(vec![g.clone(), paren(c)], d.span),
+                (Some(g), Some(c)) => group(true, vec![g.clone(), c], d.span),
             };
             if !notes.is_empty() {
                 self.notes.push((self.items.len(), notes.join("\n")));
@@ -2283,6 +2303,24 @@ fn label_operand(l: &str, span: Span) -> Operand {
             value: l.to_string(),
             span,
         })
+    }
+}
+
+/// An `and` (or `or`) of `parts`, with nested groups of the same kind merged into it (the
+/// same logic, fewer parentheses) and other groups parenthesised.
+fn group(and: bool, parts: Vec<Expr>, span: Span) -> Expr {
+    let mut items = Vec::new();
+    for p in parts {
+        match p {
+            Expr::And(inner, _) if and => items.extend(inner),
+            Expr::Or(inner, _) if !and => items.extend(inner),
+            other => items.push(paren(other)),
+        }
+    }
+    if and {
+        Expr::And(items, span)
+    } else {
+        Expr::Or(items, span)
     }
 }
 
