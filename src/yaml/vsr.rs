@@ -943,6 +943,11 @@ impl Lowering<'_, '_> {
             );
         }
         self.models.insert(name.clone(), (backend.clone(), reasons));
+        if !fields.iter().any(|f| f.key.name == "url") {
+            // Its missing endpoint is already reported; routes to it are not reported again.
+            self.r.declared.push(("backend", backend));
+            return;
+        }
         self.items.push(Item::Backend(BackendDecl {
             name: Ident {
                 name: backend,
