@@ -994,6 +994,12 @@ impl Lowering<'_, '_> {
             if let Some(text) = self.r.text_of(s, "`strategy`") {
                 match text.as_str() {
                     "priority" => {}
+                    // With fewer than two decisions there is nothing to rank.
+                    "confidence"
+                        if routing
+                            .get("decisions")
+                            .and_then(Node::as_seq)
+                            .is_none_or(|d| d.len() < 2) => {}
                     "confidence" => self.group(
                         &codes::W0403,
                         s.span,
