@@ -368,8 +368,8 @@ fn test(r: &mut Reader<'_>, node: &Node) -> Option<TestDecl> {
     })
 }
 
-/// The entries of a mapping as `key: value` fields. `names`: plain identifiers are names
-/// everywhere inside (tests, actions); otherwise only under [`NAME_KEYS`].
+/// The entries of a mapping as `key: value` fields. A plain identifier is a name under
+/// [`NAME_KEYS`], and anywhere in a test's `given` (`what`) when `names` is set.
 fn fields(r: &mut Reader<'_>, node: &Node, what: &str, names: bool) -> Option<Vec<Field>> {
     let Some(entries) = node.as_map() else {
         if matches!(node.value, Y::Null) {
@@ -381,8 +381,8 @@ fn fields(r: &mut Reader<'_>, node: &Node, what: &str, names: bool) -> Option<Ve
     let mut out = Vec::new();
     let mut ok = true;
     for e in entries {
-        let as_name = names && (NAME_KEYS.contains(&e.key.as_str()) || what == "`given`")
-            || NAME_KEYS.contains(&e.key.as_str());
+        // Every value a test gives is read like `.route` (`math` a label, `"math"` a string).
+        let as_name = NAME_KEYS.contains(&e.key.as_str()) || (names && what == "`given`");
         match value(r, &e.value, as_name) {
             Some(v) => out.push(Field {
                 key: Ident {
