@@ -277,12 +277,54 @@ fn decide(policy: &Policy, values: &[(String, SignalValue)]) -> String {
         .expect("the default route always matches")
 }
 
+/// A value's debug text with every span erased: two policies built from the same tree
+/// through different syntaxes differ only in their spans.
+fn without_spans(debug: String) -> String {
+    const SPAN: &str = "Span { file: FileId(";
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug.as_str();
+    while let Some(i) = rest.find(SPAN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        match after.find('}') {
+            Some(close) => {
+                out.push('_');
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The two policies are the same (signals with their extractors, backends, prompts, routes
+/// with their conditions and actions, tests), spans aside, and decide alike on random values.
 fn same_decisions(a: &Policy, b: &Policy, seed: u64, cases: usize, what: &str) {
-    assert_eq!(
-        a.signals.iter().map(|s| &s.name).collect::<Vec<_>>(),
-        b.signals.iter().map(|s| &s.name).collect::<Vec<_>>(),
-        "{what}: the signals differ"
-    );
+    for (x, y) in [
+        (format!("{:?}", a.signals), format!("{:?}", b.signals)),
+        (format!("{:?}", a.backends), format!("{:?}", b.backends)),
+        (format!("{:?}", a.prompts), format!("{:?}", b.prompts)),
+        (format!("{:?}", a.tests), format!("{:?}", b.tests)),
+    ] {
+        assert_eq!(
+            without_spans(x),
+            without_spans(y),
+            "{what}: the declarations differ"
+        );
+    }
+    for (x, y) in a.routes.iter().zip(&b.routes) {
+        assert_eq!(
+            without_spans(format!("{x:?}")),
+            without_spans(format!("{y:?}")),
+            "{what}: route `{}` differs",
+            x.name
+        );
+    }
+    assert_eq!(a.routes.len(), b.routes.len(), "{what}: the routes differ");
     let mut rng = Rng(seed | 1);
     for _ in 0..cases {
         let values = random_values(a, &mut rng);
