@@ -772,6 +772,42 @@ recipes:
     assert_eq!(decide(&policy, &with_model("auto", "a")), "top");
 }
 
+#[test]
+fn complexity_levels_and_projection_bands_are_string_tests() {
+    let text = format!(
+        "{MODELS}routing:
+  signals:
+    complexity:
+      - {{ name: needs, threshold: 0.5, hard: {{ candidates: [prove it] }}, easy: {{ candidates: [hi] }} }}
+  projections:
+    mappings:
+      - {{ name: band, source: difficulty, method: threshold_bands, outputs: [{{ name: low, lt: 0.5 }}, {{ name: high, gte: 0.5 }}] }}
+  decisions:
+    - {{ name: hard_one, priority: 30, rules: {{ operator: AND, conditions: [{{ type: complexity, name: 'needs:hard' }}] }}, modelRefs: [{{ model: big }}] }}
+    - {{ name: high_band, priority: 20, rules: {{ operator: AND, conditions: [{{ type: projection, name: high }}] }}, modelRefs: [{{ model: big }}] }}
+    - {{ name: any_level, priority: 10, rules: {{ operator: AND, conditions: [{{ type: complexity, name: needs }}] }}, modelRefs: [{{ model: small }}] }}
+"
+    );
+    let policy = policy_of_text("levels.yaml", &text);
+    let with = |pairs: &[(&str, &str)]| -> Vec<(String, SignalValue)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), SignalValue::String(v.to_string())))
+            .collect()
+    };
+    assert_eq!(decide(&policy, &with(&[("needs", "hard")])), "hard_one");
+    assert_eq!(
+        decide(&policy, &with(&[("needs", "easy"), ("band", "high")])),
+        "high_band"
+    );
+    assert_eq!(
+        decide(&policy, &with(&[("needs", "medium"), ("band", "low")])),
+        "any_level"
+    );
+    // External signals are absent at run time: none of these routes fires.
+    assert_eq!(decide(&policy, &[]), "default");
+}
+
 // ---------------------------------------------------------------------------------------
 // Hostile input, generated.
 

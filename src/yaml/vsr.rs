@@ -1784,9 +1784,14 @@ impl Lowering<'_, '_> {
                 self.r.push(d);
                 return None;
             };
-            let atom = match (atom, level) {
-                (Atom::Is(s, _), Some(level)) => Atom::Is(s.clone(), level),
-                (a, _) => a.clone(),
+            let atom = match (ty.as_str(), atom, level) {
+                ("complexity", Atom::Is(s, _), Some(level)) => Atom::Is(s.clone(), level),
+                // A complexity rule named without a level matches at any level.
+                ("complexity", Atom::Is(s, _), None) => Atom::OneOf(
+                    s.clone(),
+                    ["easy", "medium", "hard"].map(String::from).to_vec(),
+                ),
+                (_, a, _) => a.clone(),
             };
             return Some(atom_expr(&atom, name_node.span));
         }
