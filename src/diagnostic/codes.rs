@@ -109,7 +109,7 @@ codes! {
     E0401 Error "invalid YAML"
         "The file is not well-formed YAML: the message says what the YAML parser found and where. Tabs cannot indent YAML; use spaces.";
     E0402 Error "YAML document too large"
-        "A YAML policy is limited to 8 MiB, 200,000 nodes (after expanding aliases) and one document. The limits stop alias bombs (\"billion laughs\") and runaway files with a precise error instead of exhausting memory.";
+        "A YAML policy is limited to 8 MiB, 200,000 nodes (after expanding aliases) and one document, and an alias cannot refer to a collection that contains it. The limits stop alias bombs (\"billion laughs\"), recursive documents and runaway files with a precise error instead of exhausting memory.";
     E0403 Error "YAML nesting too deep"
         "Mappings and lists nest at most 64 levels in a YAML policy; deeper documents are refused before they are read further.";
     E0404 Error "duplicate YAML key"

@@ -308,8 +308,20 @@ pub fn load(text: &str, file: FileId) -> (Option<Node>, Vec<Diagnostic>) {
             }
             Event::Alias(id) => {
                 let Some(target) = anchors.get(&id) else {
-                    // The parser rejects unknown aliases itself; nothing to copy.
-                    continue;
+                    // The parser rejects unknown aliases itself, so the anchor is on a
+                    // collection still open around this alias: a recursive alias.
+                    diagnostics.push(
+                        Diagnostic::new(
+                            &codes::E0402,
+                            at_span,
+                            "an alias refers to a collection that contains it",
+                        )
+                        .with_label("this alias would repeat forever")
+                        .with_help(
+                            "a recursive document has no finite value; write the values out",
+                        ),
+                    );
+                    return (None, diagnostics);
                 };
                 nodes += target.size();
                 if nodes > MAX_NODES {
@@ -597,6 +609,12 @@ mod tests {
         assert_eq!(codes_of(bomb), ["E0402"]);
         assert_eq!(codes_of("a: 1\n---\nb: 2\n"), ["E0402"]);
         assert_eq!(codes_of("a:\n\tb: 1\n"), ["E0401"]);
+    }
+
+    #[test]
+    fn recursive_aliases_are_errors() {
+        assert_eq!(codes_of("a: &a [1, *a]\n"), ["E0402"]);
+        assert_eq!(codes_of("a: &a {b: *a}\n"), ["E0402"]);
     }
 
     #[test]
