@@ -2,10 +2,10 @@
 //!
 //! A policy is a root file plus the files it includes, transitively. [`load`] reads and parses
 //! them all, resolving `include` paths relative to the including file, loading each file once
-//! (diamonds are fine) and reporting cycles and unreadable files as diagnostics. A `.yaml` or
-//! `.yml` file is read by the YAML frontend ([`crate::yaml`]) into the same AST, so a policy
-//! can be YAML, `.route` or both. Reading goes
-//! through [`SourceProvider`] so the language server can supply unsaved editor buffers.
+//! (diamonds are fine) and reporting cycles and unreadable files as diagnostics. Reading goes
+//! through [`SourceProvider`] so the language server can supply unsaved editor buffers. A
+//! `.yaml` or `.yml` file is read by the YAML frontend ([`crate::yaml`]) into the same AST, so
+//! a policy can be YAML, `.route` or both.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
