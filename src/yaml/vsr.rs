@@ -1136,6 +1136,7 @@ impl Lowering<'_, '_> {
         name: &str,
         span: Span,
         ty: &str,
+        report_family: bool,
     ) -> String {
         let signal = self.signal_names.allocate(name, &join(scope, family));
         let args = vec![
@@ -1161,11 +1162,13 @@ impl Lowering<'_, '_> {
             &["external"],
             Some(args),
         );
-        let entry = self
-            .external_families
-            .entry(family)
-            .or_insert_with(|| (span, Vec::new()));
-        entry.1.push(name.to_string());
+        if report_family {
+            let entry = self
+                .external_families
+                .entry(family)
+                .or_insert_with(|| (span, Vec::new()));
+            entry.1.push(name.to_string());
+        }
         signal
     }
 
@@ -1234,7 +1237,7 @@ impl Lowering<'_, '_> {
                     );
                 }
                 let regex = method == "regex";
-                let make = |l: &mut Self, signal_name: &str, words: &[String]| -> bool {
+                let make = |l: &mut Self, signal_name: &str, words: &[String]| {
                     let mut args: Vec<Arg> = Vec::new();
                     for w in words {
                         let pattern = if regex && !case_sensitive {
@@ -1242,9 +1245,6 @@ impl Lowering<'_, '_> {
                         } else {
                             w.clone()
                         };
-                        if regex && regex::Regex::new(&pattern).is_err() {
-                            return false;
-                        }
                         args.push(arg(
                             None,
                             Value::Str(StrLit {
@@ -1270,30 +1270,43 @@ impl Lowering<'_, '_> {
                         path,
                         Some(args),
                     );
-                    true
                 };
+                let pattern_of = |w: &String| {
+                    if case_sensitive {
+                        w.clone()
+                    } else {
+                        format!("(?i){w}")
+                    }
+                };
+                if regex
+                    && keywords
+                        .iter()
+                        .any(|w| regex::Regex::new(&pattern_of(w)).is_err())
+                {
+                    self.group(
+                        &codes::W0403,
+                        span,
+                        "keyword patterns use regular expression features routerc lacks".to_string(),
+                        "look-around and back-references are not supported; the signal is declared as external and never matches",
+                        name,
+                    );
+                    return Some(Atom::Bool(
+                        self.external("keywords", scope, name, span, "bool", false),
+                    ));
+                }
                 if operator == "AND" {
                     let mut parts = Vec::new();
                     for (i, w) in keywords.iter().enumerate() {
                         let n = self
                             .signal_names
                             .allocate(&format!("{name}_{}", i + 1), &prefix);
-                        if !make(self, &n, std::slice::from_ref(w)) {
-                            return Some(Atom::Bool(
-                                self.external("keywords", scope, name, span, "bool"),
-                            ));
-                        }
+                        make(self, &n, std::slice::from_ref(w));
                         parts.push(n);
                     }
                     return Some(Atom::All(parts));
                 }
                 let n = self.signal_names.allocate(name, &prefix);
-                if !make(self, &n, &keywords) {
-                    self.signal_names.taken.remove(&n);
-                    return Some(Atom::Bool(
-                        self.external("keywords", scope, name, span, "bool"),
-                    ));
-                }
+                make(self, &n, &keywords);
                 Some(if operator == "NOR" {
                     Atom::NotAny(n)
                 } else {
@@ -1313,6 +1326,7 @@ impl Lowering<'_, '_> {
                         name,
                         span,
                         "bool",
+                        true,
                     )));
                 }
                 if let Some(m) = rule.get("model") {
@@ -1553,12 +1567,13 @@ impl Lowering<'_, '_> {
                         name,
                         span,
                         "bool",
+                        true,
                     ))),
                 }
             }
             "complexity" => {
                 // Referred to as `name:hard`, `name:medium` or `name:easy`: one string signal.
-                let n = self.external("complexity", scope, name, span, "string");
+                let n = self.external("complexity", scope, name, span, "string", true);
                 Some(Atom::Is(n, String::new()))
             }
             other => {
@@ -1566,7 +1581,9 @@ impl Lowering<'_, '_> {
                     .iter()
                     .find(|f| f.0 == other)
                     .map_or("unknown", |f| f.0);
-                Some(Atom::Bool(self.external(family, scope, name, span, "bool")))
+                Some(Atom::Bool(
+                    self.external(family, scope, name, span, "bool", true),
+                ))
             }
         }
     }
@@ -1601,7 +1618,7 @@ impl Lowering<'_, '_> {
             let Some(name) = self.r.text_of(name_node, "a mapping's `name`") else {
                 continue;
             };
-            let signal = self.external("projections", scope, &name, name_node.span, "string");
+            let signal = self.external("projections", scope, &name, name_node.span, "string", true);
             let outputs = match m.get("outputs") {
                 Some(o) => self.r.seq(o, "`outputs`").unwrap_or(&[]),
                 None => &[],
