@@ -4,6 +4,9 @@
 //! [`check`] (AST to a checked [`policy::Policy`], with diagnostics), [`fmt`] (AST back to
 //! canonical text), [`render`] (diagnostics for people and machines). On top of them,
 //! [`ide`] answers an editor's questions and [`lsp`] speaks the Language Server Protocol.
+//! [`yaml`] reads YAML policies (routerc's YAML form and vLLM Semantic Router configs) into
+//! the same AST. [`engine`] lowers a checked policy to the decision IR and runs it, natively
+//! compiled or interpreted.
 
 pub mod check;
 pub mod diagnostic;
@@ -15,6 +18,7 @@ pub mod policy;
 pub mod render;
 pub mod source;
 pub mod syntax;
+pub mod yaml;
 
 use std::path::Path;
 

@@ -93,6 +93,13 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Convert a policy: `.route` or YAML (routerc's form or a vLLM Semantic Router config) to
+    /// `.route` or routerc YAML, printed on stdout. Exit 1 when the policy has errors.
+    Convert {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        to: routerc::yaml::Target,
+    },
     /// Explain a diagnostic code, such as `E0201`; `--all` prints the whole table as Markdown
     /// (docs/diagnostics.md is generated with it).
     Explain {
@@ -173,6 +180,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Convert { file, to } => ExitCode::from(routerc::yaml::run_convert(
+            &file,
+            to,
+            &mut io::stdout(),
+            &mut io::stderr(),
+        )),
         Command::Explain { code, all } => match (code, all) {
             (_, true) => {
                 print!("{}", diagnostics_markdown());

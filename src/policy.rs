@@ -200,6 +200,12 @@ pub enum Extractor {
     Length { unit: LengthUnit, text: TextSource },
     /// The detected language of the text, as an ISO 639-1 code.
     Language { text: TextSource },
+    /// The `model` the client asked for (a vLLM Semantic Router entrypoint name).
+    RequestModel,
+    /// A signal of a family routerc cannot compute yet (declared by the YAML frontend for
+    /// vLLM Semantic Router signal families such as `complexity`): always absent, so every
+    /// atom over it is false. `rule` is the vLLM rule's name.
+    External { family: String, rule: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -238,6 +244,8 @@ impl Extractor {
             Extractor::Identity { .. } => "identity",
             Extractor::Length { .. } => "length",
             Extractor::Language { .. } => "language",
+            Extractor::RequestModel => "request.model",
+            Extractor::External { .. } => "external",
         }
     }
 }

@@ -3,7 +3,9 @@
 //! A policy is a root file plus the files it includes, transitively. [`load`] reads and parses
 //! them all, resolving `include` paths relative to the including file, loading each file once
 //! (diamonds are fine) and reporting cycles and unreadable files as diagnostics. Reading goes
-//! through [`SourceProvider`] so the language server can supply unsaved editor buffers.
+//! through [`SourceProvider`] so the language server can supply unsaved editor buffers. A
+//! `.yaml` or `.yml` file is read by the YAML frontend ([`crate::yaml`]) into the same AST, so
+//! a policy can be YAML, `.route` or both.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -153,7 +155,7 @@ pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
         name.to_string(),
         text.to_string(),
     ));
-    let parsed = parse(text, id);
+    let parsed = parse_source(Path::new(name), text, id);
     let mut diagnostics = Diagnostics::default();
     diagnostics.items.extend(parsed.diagnostics);
     let program = Program {
@@ -166,6 +168,22 @@ pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
         }],
     };
     (program, diagnostics)
+}
+
+/// Parses one file by its kind: `.yaml` / `.yml` through the YAML frontend, anything else as
+/// `.route` text. Both give the same AST, so everything after this point is shared.
+fn parse_source(path: &Path, text: &str, id: FileId) -> crate::syntax::parser::Parsed {
+    if crate::yaml::is_yaml_path(path) {
+        let parsed = crate::yaml::parse(text, id);
+        crate::syntax::parser::Parsed {
+            file: parsed.file,
+            comments: Vec::new(),
+            declared: parsed.declared,
+            diagnostics: parsed.diagnostics,
+        }
+    } else {
+        parse(text, id)
+    }
 }
 
 fn display_name(path: &Path) -> String {
@@ -291,7 +309,7 @@ impl Loader<'_> {
             );
             return;
         }
-        let parsed = parse(&self.program.sources.get(id).text, id);
+        let parsed = parse_source(&path, &self.program.sources.get(id).text, id);
         self.diagnostics.items.extend(parsed.diagnostics);
         let includes: Vec<(String, Span)> = parsed
             .file

@@ -33,6 +33,8 @@ pub(crate) const EXTRACTORS: &[&str] = &[
     "length.tokens",
     "length.messages",
     "language",
+    "request.model",
+    "external",
 ];
 
 /// The named arguments an extractor (as written: `classifier`, `length.tokens`) accepts.
@@ -42,6 +44,7 @@ pub(crate) fn named_args(extractor: &str) -> &'static [&'static str] {
         "token_classifier" => &["text"],
         "examples" => &["model", "aggregate", "top_k", "text"],
         "keyword" => &["mode", "text"],
+        "external" => &["rule"],
         "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => &["text"],
         _ => &[],
     }
@@ -349,6 +352,12 @@ impl Checker {
                     name: name.to_ascii_lowercase(),
                 }
             }
+            "request.model" => Extractor::RequestModel,
+            "external" => {
+                let family = args.positional_string(self, 0, "the signal family")?;
+                let rule = args.named_string(self, "rule").unwrap_or_default();
+                Extractor::External { family, rule }
+            }
             "identity.role" | "identity.user" => Extractor::Identity {
                 field: path[1].to_string(),
             },
@@ -404,6 +413,9 @@ impl Checker {
             (Extractor::Header { .. }, Type::String | Type::Int | Type::Float | Type::Bool) => true,
             (Extractor::Identity { .. } | Extractor::Language { .. }, Type::String) => true,
             (Extractor::Length { .. }, Type::Int) => true,
+            (Extractor::RequestModel, Type::String) => true,
+            // Declared for a family routerc cannot compute yet: any type, always absent.
+            (Extractor::External { .. }, _) => true,
             _ => false,
         };
         if !ok {
@@ -417,8 +429,11 @@ impl Checker {
                 Extractor::Header { .. } => {
                     "a `string`, `int`, `float` or `bool` (parsed from the header's value)"
                 }
-                Extractor::Identity { .. } | Extractor::Language { .. } => "a `string`",
+                Extractor::Identity { .. }
+                | Extractor::Language { .. }
+                | Extractor::RequestModel => "a `string`",
                 Extractor::Length { .. } => "an `int`",
+                Extractor::External { .. } => "any type",
             };
             self.error(
                 Diagnostic::new(
@@ -686,7 +701,12 @@ impl<'a> Args<'a> {
                 ok = false;
             }
         }
-        if self.has_parens && matches!(self.extractor.as_str(), "identity.role" | "identity.user") {
+        if self.has_parens
+            && matches!(
+                self.extractor.as_str(),
+                "identity.role" | "identity.user" | "request.model"
+            )
+        {
             checker.error(
                 Diagnostic::new(
                     &codes::E0212,

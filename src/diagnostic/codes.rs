@@ -3,7 +3,8 @@
 //! a test, so the two cannot drift apart.
 //!
 //! Ranges: E00xx source and tokens, E01xx syntax, E02xx names and declarations, E03xx types
-//! and values, W0xxx lints (warnings).
+//! and values, E04xx the YAML frontend, W00xx lints, W04xx what the YAML frontend could not
+//! carry over exactly (warnings).
 
 use super::Severity;
 
@@ -105,6 +106,24 @@ codes! {
         "A reject status must be an HTTP error status between 400 and 599.";
     E0308 Error "invalid test value"
         "A test's `given` block sets a value that does not fit the signal's type.";
+    E0401 Error "invalid YAML"
+        "The file is not well-formed YAML: the message says what the YAML parser found and where. Tabs cannot indent YAML; use spaces.";
+    E0402 Error "YAML document too large"
+        "A YAML policy is limited to 8 MiB, 200,000 nodes (after expanding aliases) and one document, and an alias cannot refer to a collection that contains it. The limits stop alias bombs (\"billion laughs\"), recursive documents and runaway files with a precise error instead of exhausting memory.";
+    E0403 Error "YAML nesting too deep"
+        "Mappings and lists nest at most 64 levels in a YAML policy; deeper documents are refused before they are read further.";
+    E0404 Error "duplicate YAML key"
+        "A mapping has the same key twice. YAML parsers disagree on which one wins, so routerc refuses both.";
+    E0405 Error "unknown YAML key"
+        "A key routerc does not know in this place of a YAML policy. Unknown keys are errors, not warnings: a misspelt key would otherwise be ignored silently. The message suggests the closest known key.";
+    E0406 Error "wrong YAML value type"
+        "A value of the wrong kind for its key: a list where a mapping is expected, a string where a number is, and so on.";
+    E0407 Error "missing YAML key"
+        "A required key is absent, such as a decision's `name` or a model's `backend_refs`. A file that is neither a routerc YAML policy nor a vLLM Semantic Router config is reported here too.";
+    E0408 Error "invalid rule tree"
+        "A vLLM Semantic Router rule node is malformed: a `NOT` with other than one child, an unknown `operator`, an empty group, a leaf without `type` and `name`, or an unknown signal `type`.";
+    E0409 Error "unknown reference in a vLLM config"
+        "A vLLM Semantic Router config names a recipe or a reasoning family it does not declare. (Unknown signals and models are `E0201` and `E0203`.)";
     W0001 Warning "unreachable route"
         "Every request this route would match is already taken by a route tried before it (higher priority, or same priority and earlier in the source). Delete the route or raise its priority.";
     W0002 Warning "condition always true"
@@ -119,6 +138,12 @@ codes! {
         "The backend is declared but no route sends requests to it.";
     W0007 Warning "unused prompt"
         "The prompt is declared but no route uses it.";
+    W0401 Warning "signal family without an extractor"
+        "A vLLM Semantic Router signal family that routerc cannot compute yet (such as `complexity` or `projections`). Its signals are declared with the `external` extractor, so every condition on them is false until the family is implemented: routes that need them do not fire. They are never dropped.";
+    W0402 Warning "feature not applied"
+        "A plugin or configuration section of a vLLM Semantic Router config that routerc carries but does not apply (response caches, RAG, memory, replay, listeners, global settings). The routing decision is unaffected; the side effect is missing.";
+    W0403 Warning "selection differs"
+        "The vLLM Semantic Router would choose differently in some cases: confidence-ranked selection, model-selection algorithms other than `static`, fuzzy keyword methods, weighted backends. The message says what routerc does instead; docs/yaml.md has the details.";
 }
 
 /// Looks a code up by its identifier (`E0201`).

@@ -39,6 +39,27 @@ pub fn layout_item<'a>(
     }
 }
 
+/// A condition on one line, without comments: the YAML form writes conditions as strings.
+pub fn condition_line(e: &Expr) -> String {
+    let mut layout = Layout {
+        c: Cursor::new("", &[], 0),
+    };
+    let doc = layout.condition(e);
+    super::doc::print(&doc, ONE_LINE)
+}
+
+/// A value on one line, without comments.
+pub fn value_line(v: &Value) -> String {
+    let mut layout = Layout {
+        c: Cursor::new("", &[], 0),
+    };
+    let doc = layout.value(v);
+    super::doc::print(&doc, ONE_LINE)
+}
+
+/// A width no line reaches, so that groups never break.
+const ONE_LINE: usize = usize::MAX / 4;
+
 /// The delimiters of a comma-separated list.
 #[derive(Clone, Copy)]
 enum Delim {
@@ -210,7 +231,10 @@ impl Layout<'_> {
                 let src = self.c.src();
                 let open = next_token(src, backend.span.end as usize);
                 let close = last_byte(src, span.end, b'}');
-                let braces = byte_at(src, open) == Some(b'{') && open < close;
+                // Fields need braces; without fields, keep empty braces only where written (a
+                // tree built from YAML has no source: it has braces exactly when it has fields).
+                let braces =
+                    !fields.is_empty() || (byte_at(src, open) == Some(b'{') && open < close);
                 // Empty braces mean no parameters: dropped, unless they hold a comment.
                 if !braces || (fields.is_empty() && !self.c.has_before(close)) {
                     return Doc::text(&backend.name);
@@ -266,14 +290,19 @@ impl Layout<'_> {
         ]);
         let mut line_end = t.expect.span.end as usize;
         let expect_open = next_token(src, line_end);
-        if byte_at(src, expect_open) == Some(b'{') && expect_open < test_close {
+        let written = byte_at(src, expect_open) == Some(b'{') && expect_open < test_close;
+        // Fields always need braces (a tree built from YAML has no source to look at).
+        if written || !t.expect_fields.is_empty() {
             let last = t
                 .expect_fields
                 .last()
                 .map_or(expect_open + 1, |f| f.span.end as usize);
-            let close = closing_after(src, last, b'}')
-                .filter(|&p| p < test_close)
-                .unwrap_or(last);
+            let close = match written {
+                true => closing_after(src, last, b'}')
+                    .filter(|&p| p < test_close)
+                    .unwrap_or(last),
+                false => last,
+            };
             if !t.expect_fields.is_empty() || self.c.has_before(close) {
                 body.push(Doc::text(" "));
                 body.push(self.list(

@@ -21,6 +21,8 @@ use crate::syntax::ast::{self, Item};
 use crate::syntax::lexer::Comment;
 use crate::syntax::{parse, FileId};
 
+pub use decl::{condition_line, duration, float, value_line};
+
 /// The widest line the formatter aims for (strings, names and comments may exceed it).
 pub const WIDTH: usize = 100;
 
