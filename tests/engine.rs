@@ -329,3 +329,41 @@ fn conditions_are_folded_before_code_generation() {
         Some(Cond::True)
     ));
 }
+
+/// Every real vLLM Semantic Router config (through the YAML frontend) compiles to native code
+/// that agrees with the interpreter and the reference on random signal values. Fails loudly
+/// when the shared data folder is missing.
+#[test]
+fn native_code_agrees_on_the_shipped_vllm_configs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = std::env::var_os("ROUTERC_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared"));
+    let data = shared.join("data/vllm-sr");
+    assert!(
+        data.join("config.reference.yaml").is_file(),
+        "the shared data folder is missing: expected {} (set ROUTERC_SHARED)",
+        data.display()
+    );
+    let mut configs = vec![data.join("config.reference.yaml")];
+    let mut stack = vec![data.join("recipes")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("recipes folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "config.yaml") {
+                configs.push(path);
+            }
+        }
+    }
+    assert!(configs.len() >= 5, "found only {} configs", configs.len());
+    for (i, config) in configs.iter().enumerate() {
+        let (_, checked) = routerc::check_file(config, &routerc::source::FileSystem);
+        let policy = checked
+            .policy
+            .unwrap_or_else(|| panic!("{} does not check", config.display()));
+        let mut rng = Rng::new(1000 + i as u64);
+        check_policy(i as u64, &policy, &mut rng, 2_000);
+    }
+}

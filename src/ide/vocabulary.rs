@@ -57,6 +57,11 @@ pub const EXTRACTORS: &[(&str, &str)] = &[
     ("length.tokens", "The length of the text in tokens."),
     ("length.messages", "The number of messages in the conversation."),
     ("language", "The detected language of the text, as an ISO 639-1 code."),
+    ("request.model", "The `model` the client asked for."),
+    (
+        "external",
+        "A signal routerc does not compute yet (from a vLLM Semantic Router config): always absent.",
+    ),
 ];
 
 /// Named extractor arguments.
@@ -67,6 +72,7 @@ pub const EXTRACTOR_ARGS: &[(&str, &str)] = &[
     ("model", "The embedding model directory for `examples`."),
     ("aggregate", "How similarities to the examples combine: `max` (the default) or `mean`."),
     ("top_k", "With `aggregate: mean`, how many of the closest examples are averaged."),
+    ("rule", "For `external`: the name of the vLLM Semantic Router rule the signal stands for."),
 ];
 
 /// Fields of a `backend` declaration.
