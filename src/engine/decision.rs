@@ -150,12 +150,8 @@ pub fn mode_name(m: SystemPromptMode) -> &'static str {
 }
 
 impl Rewrite {
-    /// The route's parameters as the policy wrote them (what tests compare).
-    pub fn parameters(&self) -> Map<String, Json> {
-        let mut m = Map::new();
-        if let Some(e) = self.reasoning_effort {
-            m.insert("reasoning_effort".into(), json!(e.as_str()));
-        }
+    /// The sampling parameters, named as both the policy and the OpenAI API name them.
+    fn sampling(&self, m: &mut Map<String, Json>) {
         if let Some(n) = self.max_tokens {
             m.insert("max_tokens".into(), json!(n));
         }
@@ -165,6 +161,15 @@ impl Rewrite {
         if let Some(x) = self.top_p {
             m.insert("top_p".into(), json!(x));
         }
+    }
+
+    /// The route's parameters as the policy wrote them (what tests compare).
+    pub fn parameters(&self) -> Map<String, Json> {
+        let mut m = Map::new();
+        if let Some(e) = self.reasoning_effort {
+            m.insert("reasoning_effort".into(), json!(e.as_str()));
+        }
+        self.sampling(&mut m);
         if let Some((text, _)) = &self.system_prompt {
             m.insert("system_prompt".into(), json!(text));
         }
@@ -179,15 +184,7 @@ impl Rewrite {
     pub fn request_fields(&self, backend: &BackendDecl) -> Map<String, Json> {
         let mut m = Map::new();
         m.insert("model".into(), json!(backend.model));
-        if let Some(n) = self.max_tokens {
-            m.insert("max_tokens".into(), json!(n));
-        }
-        if let Some(x) = self.temperature {
-            m.insert("temperature".into(), json!(x));
-        }
-        if let Some(x) = self.top_p {
-            m.insert("top_p".into(), json!(x));
-        }
+        self.sampling(&mut m);
         if let Some(e) = self.reasoning_effort {
             match backend.reasoning {
                 ReasoningFamily::Effort => {
