@@ -319,8 +319,17 @@ impl Checker {
         let mut ok = true;
         for f in unique_fields(self, fields) {
             match &f.value {
-                Value::Str(s) => out.push((header_name(&f.key.name), s.value.clone())),
-                v => ok &= self.expect_kind(v, &format!("header `{}`", f.key.name), "a string"),
+                // A line break in a header value would let the policy inject headers upstream.
+                Value::Str(s) if !s.value.contains(['\r', '\n']) => {
+                    out.push((header_name(&f.key.name), s.value.clone()))
+                }
+                v => {
+                    ok &= self.expect_kind(
+                        v,
+                        &format!("header `{}`", f.key.name),
+                        "a single-line string",
+                    )
+                }
             }
         }
         ok.then_some(out)
@@ -825,6 +834,7 @@ fn header_name(key: &str) -> String {
 
 fn value_kind(v: &Value) -> String {
     match v {
+        Value::Str(s) if s.value.contains(['\r', '\n']) => "a string with a line break".into(),
         Value::Str(_) => "a string".into(),
         Value::Int(_) => "an integer".into(),
         Value::Float(_) => "a number".into(),
