@@ -419,7 +419,8 @@ fn eval(policy: &Path, signals: &Path, explain: bool, interpret: bool) -> ExitCo
 fn test(files: &[PathBuf]) -> ExitCode {
     let (mut passed, mut failed, mut status) = (0, 0, 0u8);
     let mut out = io::stdout().lock();
-    for file in files {
+    for file in with_test_files(files) {
+        let file = &file;
         let loaded = match load(file) {
             Ok(l) => l,
             Err(code) => {
@@ -452,6 +453,26 @@ fn test(files: &[PathBuf]) -> ExitCode {
         status = status.max(1);
     }
     ExitCode::from(status)
+}
+
+/// The files to test. A policy with a test file beside it (`policy.test.route` beside
+/// `policy.route` or `policy.yaml`) is tested through that file, which includes the policy:
+/// its own tests and the file's run once, and route coverage counts both.
+fn with_test_files(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for file in files {
+        let mut chosen = file.clone();
+        if let Some(stem) = file.file_stem().map(|s| s.to_string_lossy().into_owned()) {
+            let beside = file.with_file_name(format!("{stem}.test.route"));
+            if !stem.ends_with(".test") && beside.is_file() {
+                chosen = beside;
+            }
+        }
+        if !out.contains(&chosen) {
+            out.push(chosen);
+        }
+    }
+    out
 }
 
 fn explain(code: &str) -> ExitCode {

@@ -193,6 +193,20 @@ fn test_reports_failures_with_a_diff_and_counts() {
 }
 
 #[test]
+fn tests_beside_a_policy_run_with_it() {
+    let (code, out, err) = routerc(&["test", "tests/policy-tests/passing.route"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("everything else goes to the small model"),
+        "{out}"
+    );
+    assert!(out.contains("titan stays on premises"), "{out}");
+    // Both routes are exercised once the beside file's tests count.
+    assert!(!out.contains("no test exercises"), "{out}");
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn compile_writes_a_bundle_that_eval_loads_without_the_source() {
     let bundle = std::env::temp_dir().join(format!("routerc-{}.bundle", std::process::id()));
     let bundle_arg = bundle.to_string_lossy().into_owned();
