@@ -360,8 +360,22 @@ impl Universe {
     }
 
     fn subset(&self, var: Var, a: &Constraint, b: &Constraint) -> bool {
-        let rest = self.intersect(var, a, &self.complement(var, b));
-        self.is_empty(&rest)
+        if a.absent && !b.absent {
+            return false;
+        }
+        // Value sets compare directly (the cover search's inner loop); intervals go through
+        // the complement.
+        match (&a.values, &b.values) {
+            (Values::In(x), Values::In(y)) => x.iter().all(|v| y.binary_search(v).is_ok()),
+            (Values::In(x), Values::NotIn(y)) => x.iter().all(|v| y.binary_search(v).is_err()),
+            (Values::NotIn(x), Values::NotIn(y)) => y.iter().all(|v| x.binary_search(v).is_ok()),
+            // Strings are unbounded: all but finitely many is never within finitely many.
+            (Values::NotIn(_), Values::In(_)) => false,
+            _ => {
+                let rest = self.intersect(var, a, &self.complement(var, b));
+                self.is_empty(&rest)
+            }
+        }
     }
 }
 
@@ -491,9 +505,9 @@ fn intersects(u: &Universe, a: &Cube, b: &Cube) -> bool {
 
 /// Whether `cube` allows everything `target` allows.
 fn contains(u: &Universe, cube: &Cube, target: &Cube) -> bool {
-    cube.iter().all(|(var, c)| {
-        let t = get(target, *var).cloned().unwrap_or_else(|| u.full(*var));
-        u.subset(*var, &t, c)
+    cube.iter().all(|(var, c)| match get(target, *var) {
+        Some(t) => u.subset(*var, t, c),
+        None => u.subset(*var, &u.full(*var), c),
     })
 }
 
