@@ -30,6 +30,18 @@ struct Mock {
     /// A streaming answer holds its second event until the test has seen the first through
     /// the gateway, which proves the gateway does not buffer.
     gate: Arc<Notify>,
+    /// Told when a streaming answer is dropped before its end: the gateway closed the
+    /// upstream connection.
+    cancelled: Arc<Notify>,
+}
+
+/// Notifies when dropped; lives inside a streaming answer.
+struct OnDrop(Arc<Notify>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
 }
 
 async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes) -> Response {
@@ -40,9 +52,11 @@ async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes)
     }
     if received["stream"] == json!(true) {
         let gate = m.gate.clone();
+        let guard = OnDrop(m.cancelled.clone());
         let first = format!("data: {}\n\n", json!({ "n": 1, "backend": mode }));
         let second = format!("data: {}\n\n", json!({ "n": 2, "backend": mode }));
         let events = futures_util::stream::unfold(0u8, move |step| {
+            let _alive = &guard;
             let gate = gate.clone();
             let (first, second, mode) = (first.clone(), second.clone(), mode.clone());
             async move {
@@ -78,6 +92,7 @@ async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes)
 async fn start_mock() -> (SocketAddr, Mock) {
     let mock = Mock {
         gate: Arc::new(Notify::new()),
+        cancelled: Arc::new(Notify::new()),
     };
     let app = Router::new()
         .route("/{mode}/v1/chat/completions", post(mock_chat))
@@ -458,4 +473,25 @@ async fn streams_events_as_they_come_and_reports_a_broken_upstream() {
         .await
         .expect("stream closes");
     assert!(end.is_none(), "the stream should end after the error event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_cancels_the_upstream_request() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "python?" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    // The mock's answer is waiting on its gate, which is never opened: only the gateway
+    // closing the upstream connection ends it.
+    drop(body);
+    tokio::time::timeout(BOUND, m.cancelled.notified())
+        .await
+        .expect("the upstream request is cancelled when the client leaves");
 }
