@@ -47,6 +47,10 @@ impl Drop for OnDrop {
 async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes) -> Response {
     let raw = String::from_utf8_lossy(&body).to_string();
     let received: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if mode == "slow" {
+        // Answers only once the test opens the gate, long after the gateway gave up.
+        let _ = tokio::time::timeout(BOUND, m.gate.notified()).await;
+    }
     if mode == "fail" {
         return (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}").into_response();
     }
@@ -139,14 +143,17 @@ signal code: bool = keyword("rust", "python")
 signal secret: bool = keyword("classified")
 signal outage: bool = keyword("outage")
 signal blackout: bool = keyword("blackout")
+signal sluggish: bool = keyword("sluggish")
 signal tenant: string = header("x-tenant")
 backend a {{ url: "http://{mock}/a/v1", model: "model-a", reasoning: enable_thinking }}
 backend b {{ url: "http://{mock}/b/v1/", model: "model-b" }}
 backend failing {{ url: "http://{mock}/fail/v1", model: "model-fail", max_retries: 0 }}
 backend down {{ url: "http://127.0.0.1:{down}/v1", model: "model-down", max_retries: 0 }}
+backend slow {{ url: "http://{mock}/slow/v1", model: "model-slow", first_byte_timeout: 200ms, max_retries: 0 }}
 backend dropping {{ url: "http://{mock}/drop/v1", model: "model-drop" }}
 route blocked priority 50 when secret => reject 451 "classified material"
 route failover priority 40 when outage => failing {{ fallback: [down, b] }}
+route too_slow priority 35 when sluggish => slow
 route nothing_left priority 30 when blackout => failing {{ fallback: down }}
 route coding priority 20 when code => a {{
   max_tokens: 512,
@@ -376,6 +383,7 @@ async fn rejects_unknown_models_and_bad_requests_without_calling_upstream() {
             "model-b",
             "model-fail",
             "model-down",
+            "model-slow",
             "model-drop"
         ]
     );
@@ -402,6 +410,20 @@ async fn falls_back_then_answers_502() {
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
     assert_eq!(v["error"]["code"], "upstream_error");
     assert!(v["error"]["message"].as_str().unwrap().contains("`down`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_does_not_answer_in_time_is_a_504() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (status, h, v) = call("POST", &url, chat("auto", "a sluggish backend"), &[]).await;
+    m.gate.notify_one();
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{v}");
+    assert_eq!(header(&h, "x-routerc-route"), "too_slow");
+    assert_eq!(v["error"]["code"], "upstream_timeout");
+    assert!(v["error"]["message"].as_str().unwrap().contains("200 ms"));
 }
 
 /// Reads a response body until `want` appears in it, with the bound.
