@@ -517,3 +517,45 @@ async fn a_client_that_goes_away_cancels_the_upstream_request() {
         .await
         .expect("the upstream request is cancelled when the client leaves");
 }
+
+/// Runs `routerc serve` on a policy that must not start; returns its exit code and stderr.
+fn refused(policy_text: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("routerc-serve-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir(dir);
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, policy_text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + BOUND;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            return (status.code(), err);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("routerc serve kept running on a policy it must refuse");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn policies_the_gateway_cannot_serve_stop_it_at_start_up() {
+    let (code, err) =
+        refused("backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("https upstreams are not supported"), "{err}");
+
+    let (code, err) = refused("default => nowhere\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("nowhere"), "{err}");
+}
