@@ -51,6 +51,15 @@ async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes)
         // Answers only once the test opens the gate, long after the gateway gave up.
         let _ = tokio::time::timeout(BOUND, m.gate.notified()).await;
     }
+    if mode == "picky" {
+        let body = r#"{"error":{"message":"context too long","type":"invalid_request_error"}}"#;
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response();
+    }
     if mode == "fail" {
         return (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}").into_response();
     }
@@ -144,15 +153,18 @@ signal secret: bool = keyword("classified")
 signal outage: bool = keyword("outage")
 signal blackout: bool = keyword("blackout")
 signal sluggish: bool = keyword("sluggish")
+signal picky: bool = keyword("picky")
 signal tenant: string = header("x-tenant")
 backend a {{ url: "http://{mock}/a/v1", model: "model-a", reasoning: enable_thinking }}
 backend b {{ url: "http://{mock}/b/v1/", model: "model-b" }}
 backend failing {{ url: "http://{mock}/fail/v1", model: "model-fail", max_retries: 0 }}
 backend down {{ url: "http://127.0.0.1:{down}/v1", model: "model-down", max_retries: 0 }}
 backend slow {{ url: "http://{mock}/slow/v1", model: "model-slow", first_byte_timeout: 200ms, max_retries: 0 }}
+backend picky {{ url: "http://{mock}/picky/v1", model: "model-picky" }}
 backend dropping {{ url: "http://{mock}/drop/v1", model: "model-drop" }}
 route blocked priority 50 when secret => reject 451 "classified material"
 route failover priority 40 when outage => failing {{ fallback: [down, b] }}
+route choosy priority 36 when picky => picky {{ fallback: b }}
 route too_slow priority 35 when sluggish => slow
 route nothing_left priority 30 when blackout => failing {{ fallback: down }}
 route coding priority 20 when code => a {{
@@ -384,6 +396,7 @@ async fn rejects_unknown_models_and_bad_requests_without_calling_upstream() {
             "model-fail",
             "model-down",
             "model-slow",
+            "model-picky",
             "model-drop"
         ]
     );
@@ -410,6 +423,12 @@ async fn falls_back_then_answers_502() {
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
     assert_eq!(v["error"]["code"], "upstream_error");
     assert!(v["error"]["message"].as_str().unwrap().contains("`down`"));
+
+    // A 4xx is the backend's answer to this request: passed on, no fallback.
+    let (status, h, v) = call("POST", &url, chat("auto", "a picky backend"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["message"], "context too long");
+    assert_eq!(header(&h, "x-routerc-backend"), "picky");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
