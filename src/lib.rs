@@ -12,6 +12,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod engine;
 pub mod fmt;
+pub mod gateway;
 pub mod ide;
 pub mod lsp;
 pub mod policy;

@@ -108,6 +108,22 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Serve the OpenAI-compatible gateway: `POST /v1/chat/completions` decided by the policy
+    /// and forwarded to its backends (see docs/gateway.md).
+    Serve {
+        /// A policy source or a compiled bundle.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The address to listen on; port 0 picks a free port (printed on stderr).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// A `model` name that lets the policy decide (repeatable).
+        #[arg(long = "auto-model", default_value = "auto")]
+        auto_models: Vec<String>,
+        /// The largest request body accepted, in bytes (larger ones get a 413).
+        #[arg(long, default_value_t = 4 << 20)]
+        max_body: usize,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -173,6 +189,19 @@ fn main() -> ExitCode {
             interpret,
         } => eval(&policy, &signals, explain, interpret),
         Command::Test { files } => test(&files),
+        Command::Serve {
+            policy,
+            listen,
+            auto_models,
+            max_body,
+        } => serve(
+            &policy,
+            routerc::gateway::Options {
+                listen,
+                auto_models,
+                max_body,
+            },
+        ),
         Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -317,6 +346,25 @@ fn compiled(program: engine::ir::Program, emit: engine::jit::Emit) -> Result<Com
         eprintln!("error: {e}");
         1
     })
+}
+
+fn serve(policy: &Path, options: routerc::gateway::Options) -> ExitCode {
+    let loaded = match load(policy) {
+        Ok(l) => l,
+        Err(code) => return ExitCode::from(code),
+    };
+    let engine = match compiled(loaded.program, engine::jit::Emit::default()) {
+        Ok(c) => c,
+        Err(code) => return ExitCode::from(code),
+    };
+    let listening = |addr| eprintln!("routerc serve: listening on http://{addr}");
+    match routerc::gateway::run(engine, options, listening) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn compile(policy: &Path, output: Option<&Path>, emit: Option<EmitForm>) -> ExitCode {

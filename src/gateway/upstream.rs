@@ -1,0 +1,206 @@
+//! Step five: sending the rewritten request to a backend, with a pooled HTTP/1.1 client per
+//! backend (its own connect timeout), retries and fallbacks.
+//!
+//! A failure before the backend has answered (connect error, no response headers within the
+//! first-byte timeout, a 5xx status) is retried `max_retries` times on the same backend, then
+//! the route's fallback backends are tried in order; when every one fails the client gets a
+//! 502, or a 504 if the last failure was a timeout. Once a response has started, it is the
+//! client's: a later failure ends the stream with an error event (see [`super::stream`]).
+//! A 4xx from a backend is its answer to this request and is passed on as it is.
+//!
+//! Plain `http://` only in this increment: a policy with an `https://` backend is refused at
+//! start-up with that reason rather than failing each request.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::response::Response;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::engine::ir::BackendDecl;
+
+use super::error::ApiError;
+use super::stream;
+
+const CONNECT_MS: u64 = 5_000;
+const FIRST_BYTE_MS: u64 = 120_000;
+const IDLE_MS: u64 = 60_000;
+
+struct Upstream {
+    name: String,
+    uri: Uri,
+    client: Client<HttpConnector, Full<Bytes>>,
+    /// Header pairs sent on every request: the API key and the backend's static headers.
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    first_byte: Duration,
+    idle: Duration,
+    attempts: u32,
+}
+
+pub struct Upstreams {
+    backends: Vec<Upstream>,
+}
+
+enum Failure {
+    Timeout(String),
+    Other(String),
+}
+
+impl Upstreams {
+    pub fn new(decls: &[BackendDecl]) -> Result<Upstreams, String> {
+        let mut backends = Vec::with_capacity(decls.len());
+        for b in decls {
+            let url = format!("{}/chat/completions", b.url.trim_end_matches('/'));
+            let uri: Uri = url
+                .parse()
+                .map_err(|e| format!("backend `{}`: invalid url `{}`: {e}", b.name, b.url))?;
+            if uri.scheme_str() != Some("http") {
+                return Err(format!(
+                    "backend `{}`: `{}` is not an http:// url; https upstreams are not supported by \
+                     this version of the gateway yet",
+                    b.name, b.url
+                ));
+            }
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            connector.set_connect_timeout(Some(Duration::from_millis(
+                b.timeouts.connect_ms.unwrap_or(CONNECT_MS),
+            )));
+            let client = Client::builder(TokioExecutor::new()).build(connector);
+            let mut headers = Vec::new();
+            if let Some(var) = &b.api_key_env {
+                // Read once at start-up: the key lives in the environment, never in the policy.
+                if let Ok(key) = std::env::var(var) {
+                    let v = HeaderValue::try_from(format!("Bearer {key}")).map_err(|_| {
+                        format!("backend `{}`: `{var}` is not a valid header value", b.name)
+                    })?;
+                    headers.push((header::AUTHORIZATION, v));
+                }
+            }
+            for (k, v) in &b.headers {
+                let k = header::HeaderName::try_from(k)
+                    .map_err(|_| format!("backend `{}`: invalid header name `{k}`", b.name))?;
+                let v = HeaderValue::try_from(v)
+                    .map_err(|_| format!("backend `{}`: invalid value for `{k}`", b.name))?;
+                headers.push((k, v));
+            }
+            backends.push(Upstream {
+                name: b.name.clone(),
+                uri,
+                client,
+                headers,
+                first_byte: Duration::from_millis(
+                    b.timeouts.first_byte_ms.unwrap_or(FIRST_BYTE_MS),
+                ),
+                idle: Duration::from_millis(b.timeouts.idle_ms.unwrap_or(IDLE_MS)),
+                attempts: 1 + b.max_retries.min(10),
+            });
+        }
+        Ok(Upstreams { backends })
+    }
+
+    /// Sends `bodies[i]` to `order[i]` until a backend answers. The response is the client's
+    /// from here: a stream is relayed event by event, anything else as bytes arrive.
+    pub async fn send(
+        &self,
+        order: &[usize],
+        bodies: Vec<Vec<u8>>,
+        extra_headers: &[(String, String)],
+        stream: bool,
+    ) -> Result<Response, ApiError> {
+        let mut last = Failure::Other("no backend to send to".into());
+        for (&index, body) in order.iter().zip(bodies) {
+            let Some(up) = self.backends.get(index) else {
+                continue;
+            };
+            let body = Bytes::from(body);
+            for _ in 0..up.attempts {
+                match self.attempt(up, body.clone(), extra_headers).await {
+                    Ok(r) => return Ok(respond(up, r, stream)),
+                    Err(f) => last = f,
+                }
+            }
+        }
+        Err(match last {
+            Failure::Timeout(m) => ApiError::gateway_timeout(m),
+            Failure::Other(m) => ApiError::bad_gateway(m),
+        })
+    }
+
+    async fn attempt(
+        &self,
+        up: &Upstream,
+        body: Bytes,
+        extra_headers: &[(String, String)],
+    ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(up.uri.clone())
+            .header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in &up.headers {
+            req = req.header(k, v);
+        }
+        for (k, v) in extra_headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| Failure::Other(format!("backend `{}`: bad request: {e}", up.name)))?;
+        let response = match tokio::time::timeout(up.first_byte, up.client.request(req)).await {
+            Err(_) => {
+                return Err(Failure::Timeout(format!(
+                    "backend `{}` did not answer within {} ms",
+                    up.name,
+                    up.first_byte.as_millis()
+                )))
+            }
+            Ok(Err(e)) => {
+                let mut reason = e.to_string();
+                if let Some(source) = std::error::Error::source(&e) {
+                    reason = format!("{reason}: {source}");
+                }
+                return Err(Failure::Other(format!("backend `{}`: {reason}", up.name)));
+            }
+            Ok(Ok(r)) => r,
+        };
+        if response.status().is_server_error() {
+            return Err(Failure::Other(format!(
+                "backend `{}` answered {}",
+                up.name,
+                response.status()
+            )));
+        }
+        Ok(response)
+    }
+}
+
+fn respond(up: &Upstream, r: hyper::Response<hyper::body::Incoming>, stream: bool) -> Response {
+    let status = r.status();
+    let content_type = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("application/json"));
+    let is_sse = content_type
+        .to_str()
+        .is_ok_and(|c| c.starts_with("text/event-stream"));
+    let mut response = if stream && status == StatusCode::OK && is_sse {
+        let events = stream::relay(r.into_body(), Vec::new(), up.idle, up.name.clone());
+        let mut resp = super::upstream_response(status, Body::from_stream(events), content_type);
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        resp
+    } else {
+        super::upstream_response(status, Body::new(r.into_body()), content_type)
+    };
+    if let Ok(v) = HeaderValue::try_from(up.name.as_str()) {
+        response.headers_mut().insert("x-routerc-backend", v);
+    }
+    response
+}

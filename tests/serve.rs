@@ -1,0 +1,580 @@
+//! `routerc serve` as a real process on loopback, in front of a mock OpenAI-compatible
+//! upstream running inside the test. The mock echoes what it received, so the tests see the
+//! rewrite the backend saw; paths choose its behaviour (`/a`, `/b` answer, `/fail` answers
+//! 500, `/drop` breaks a stream after its first event).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+/// Every wait in these tests is bounded by this.
+const BOUND: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+struct Mock {
+    /// A streaming answer holds its second event until the test has seen the first through
+    /// the gateway, which proves the gateway does not buffer.
+    gate: Arc<Notify>,
+    /// Told when a streaming answer is dropped before its end: the gateway closed the
+    /// upstream connection.
+    cancelled: Arc<Notify>,
+}
+
+/// Notifies when dropped; lives inside a streaming answer.
+struct OnDrop(Arc<Notify>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes) -> Response {
+    let raw = String::from_utf8_lossy(&body).to_string();
+    let received: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if mode == "slow" {
+        // Answers only once the test opens the gate, long after the gateway gave up.
+        let _ = tokio::time::timeout(BOUND, m.gate.notified()).await;
+    }
+    if mode == "picky" {
+        let body = r#"{"error":{"message":"context too long","type":"invalid_request_error"}}"#;
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    if mode == "fail" {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}").into_response();
+    }
+    if received["stream"] == json!(true) {
+        let gate = m.gate.clone();
+        let guard = OnDrop(m.cancelled.clone());
+        let first = format!("data: {}\n\n", json!({ "n": 1, "backend": mode }));
+        let second = format!("data: {}\n\n", json!({ "n": 2, "backend": mode }));
+        let events = futures_util::stream::unfold(0u8, move |step| {
+            let _alive = &guard;
+            let gate = gate.clone();
+            let (first, second, mode) = (first.clone(), second.clone(), mode.clone());
+            async move {
+                match step {
+                    0 => Some((Ok(Bytes::from(first)), 1)),
+                    1 => {
+                        let _ = tokio::time::timeout(BOUND, gate.notified()).await;
+                        if mode == "drop" {
+                            Some((Err(std::io::Error::other("mock dropped the stream")), 3))
+                        } else {
+                            Some((Ok(Bytes::from(second)), 2))
+                        }
+                    }
+                    2 => Some((Ok(Bytes::from("data: [DONE]\n\n")), 3)),
+                    _ => None,
+                }
+            }
+        });
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(events))
+            .unwrap();
+    }
+    let answer = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "backend": mode,
+        "received": received, "raw": raw,
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": "hi" },
+                      "finish_reason": "stop" }],
+    });
+    ([("content-type", "application/json")], answer.to_string()).into_response()
+}
+
+async fn start_mock() -> (SocketAddr, Mock) {
+    let mock = Mock {
+        gate: Arc::new(Notify::new()),
+        cancelled: Arc::new(Notify::new()),
+    };
+    let app = Router::new()
+        .route("/{mode}/v1/chat/completions", post(mock_chat))
+        .with_state(mock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, mock)
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `routerc serve` as a child process, killed when dropped.
+struct Gateway {
+    child: Child,
+    base: String,
+    _dir: TempDir,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn policy(mock: SocketAddr) -> String {
+    let down = closed_port();
+    format!(
+        r#"
+signal code: bool = keyword("rust", "python")
+signal secret: bool = keyword("classified")
+signal outage: bool = keyword("outage")
+signal blackout: bool = keyword("blackout")
+signal sluggish: bool = keyword("sluggish")
+signal picky: bool = keyword("picky")
+signal tenant: string = header("x-tenant")
+backend a {{ url: "http://{mock}/a/v1", model: "model-a", reasoning: enable_thinking }}
+backend b {{ url: "http://{mock}/b/v1/", model: "model-b" }}
+backend failing {{ url: "http://{mock}/fail/v1", model: "model-fail", max_retries: 0 }}
+backend down {{ url: "http://127.0.0.1:{down}/v1", model: "model-down", max_retries: 0 }}
+backend slow {{ url: "http://{mock}/slow/v1", model: "model-slow", first_byte_timeout: 200ms, max_retries: 0 }}
+backend picky {{ url: "http://{mock}/picky/v1", model: "model-picky" }}
+backend dropping {{ url: "http://{mock}/drop/v1", model: "model-drop" }}
+route blocked priority 50 when secret => reject 451 "classified material"
+route failover priority 40 when outage => failing {{ fallback: [down, b] }}
+route choosy priority 36 when picky => picky {{ fallback: b }}
+route too_slow priority 35 when sluggish => slow
+route nothing_left priority 30 when blackout => failing {{ fallback: down }}
+route coding priority 20 when code => a {{
+  max_tokens: 512,
+  reasoning_effort: high,
+  system_prompt: "You write careful code.",
+}}
+route acme priority 10 when tenant == "acme" => dropping
+default => b {{ reasoning_effort: low, system_prompt: "Be brief.", system_prompt_mode: prepend }}
+"#
+    )
+}
+
+fn start_gateway(policy_text: &str, extra: &[&str]) -> Gateway {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("routerc-serve-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir(dir);
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, policy_text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
+        .args(["serve", "--policy"])
+        .arg(&file)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The gateway prints its address once bound; the reader keeps draining stderr after.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut gateway = Gateway {
+        child,
+        base: String::new(),
+        _dir: dir,
+    };
+    let deadline = std::time::Instant::now() + BOUND;
+    let mut seen = Vec::new();
+    while gateway.base.is_empty() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => match line.split_once("listening on ") {
+                Some((_, url)) => gateway.base = url.trim().to_string(),
+                None => seen.push(line),
+            },
+            Err(_) => panic!("routerc serve did not start; stderr: {seen:#?}"),
+        }
+    }
+    gateway
+}
+
+fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+}
+
+async fn send(
+    method: &str,
+    url: &str,
+    body: impl Into<Bytes>,
+    headers: &[(&str, &str)],
+) -> hyper::Response<hyper::body::Incoming> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(body.into())).unwrap();
+    tokio::time::timeout(BOUND, client().request(req))
+        .await
+        .expect("gateway answers in time")
+        .expect("gateway reachable")
+}
+
+async fn call(
+    method: &str,
+    url: &str,
+    body: impl Into<Bytes>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Value) {
+    let r = send(method, url, body, headers).await;
+    let status = r.status();
+    let headers = r.headers().clone();
+    let bytes = tokio::time::timeout(BOUND, r.into_body().collect())
+        .await
+        .expect("body in time")
+        .expect("body")
+        .to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, headers, json)
+}
+
+async fn ready(g: &Gateway) {
+    let (status, _, _) = call("GET", &format!("{}/readyz", g.base), "", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn chat(model: &str, text: &str) -> String {
+    json!({ "model": model, "messages": [{ "role": "user", "content": text }] }).to_string()
+}
+
+fn header<'h>(h: &'h HeaderMap, name: &str) -> &'h str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_by_keyword_and_rewrites_for_each_backend() {
+    let (mock, _) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    // Coding goes to `a`: model, max_tokens, the replacing system prompt, and thinking in the
+    // Qwen form; unknown and untouched fields arrive with the client's exact text.
+    let body = r#"{"model":"auto","tools":[{"type":"function","function":{"name":"f","parameters":{}}}],"response_format":{"type":"json_object"},"x_custom":1.50,"messages":[{"role":"system","content":"client prompt"},{"role":"user","content":"Write some Rust please"}]}"#;
+    let (status, h, v) = call("POST", &url, body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["backend"], "a");
+    assert_eq!(header(&h, "x-routerc-route"), "coding");
+    assert_eq!(header(&h, "x-routerc-backend"), "a");
+    assert!(header(&h, "x-routerc-signals").contains("code"));
+    assert!(header(&h, "x-routerc-decision-ns").parse::<u64>().is_ok());
+    let got = &v["received"];
+    assert_eq!(got["model"], "model-a");
+    assert_eq!(got["max_tokens"], 512);
+    assert_eq!(
+        got["chat_template_kwargs"],
+        json!({ "enable_thinking": true })
+    );
+    assert!(got.get("reasoning_effort").is_none());
+    assert_eq!(
+        got["messages"],
+        json!([{ "role": "system", "content": "You write careful code." },
+               { "role": "user", "content": "Write some Rust please" }])
+    );
+    let raw = v["raw"].as_str().unwrap();
+    assert!(
+        raw.contains(r#""tools":[{"type":"function","function":{"name":"f","parameters":{}}}]"#)
+    );
+    assert!(raw.contains(r#""response_format":{"type":"json_object"}"#));
+    assert!(raw.contains(r#""x_custom":1.50"#), "{raw}");
+
+    // Anything else goes to `b`: the OpenAI effort parameter, the prompt prepended.
+    let body = json!({ "model": "auto", "messages": [
+        { "role": "system", "content": "client prompt" },
+        { "role": "user", "content": "What is rusty iron?" } ] })
+    .to_string();
+    let (status, h, v) = call("POST", &url, body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(header(&h, "x-routerc-route"), "default");
+    let got = &v["received"];
+    assert_eq!(got["model"], "model-b");
+    assert_eq!(got["reasoning_effort"], "low");
+    assert_eq!(got["messages"][0]["content"], "Be brief.\n\nclient prompt");
+
+    // A concrete model name passes through to its backend untouched but for the model.
+    let (status, h, v) = call("POST", &url, chat("model-a", "hello"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(header(&h, "x-routerc-backend"), "a");
+    assert!(v["received"].get("max_tokens").is_none());
+    assert_eq!(v["received"]["messages"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejects_unknown_models_and_bad_requests_without_calling_upstream() {
+    // No upstream at all: anything sent upstream would turn into a 502.
+    let g = start_gateway(
+        &policy("127.0.0.1:9".parse().unwrap()),
+        &["--max-body", "2000"],
+    );
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    let (status, h, v) = call("POST", &url, chat("auto", "this is classified"), &[]).await;
+    assert_eq!(status.as_u16(), 451);
+    assert_eq!(v["error"]["message"], "classified material");
+    assert_eq!(header(&h, "x-routerc-route"), "blocked");
+
+    let (status, _, v) = call("POST", &url, chat("gpt-17", "hi"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(v["error"]["code"], "model_not_found");
+
+    let cases: [(&[u8], u16, &str); 5] = [
+        (b"{\"model\": \"auto\",", 400, "not valid JSON"),
+        (b"[]", 400, "JSON object"),
+        (b"{\"model\":\"auto\"}", 400, "`messages`"),
+        (
+            b"{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\"}]}",
+            400,
+            "UTF-8",
+        ),
+        (b"{\"model\":\"auto\",\"messages\":{}}", 400, "`messages`"),
+    ];
+    for (body, want, says) in cases {
+        let (status, _, v) = call("POST", &url, Bytes::copy_from_slice(body), &[]).await;
+        assert_eq!(status.as_u16(), want, "{v}");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{message}");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+    }
+    let big = chat("auto", &"x".repeat(5000));
+    let (status, _, v) = call("POST", &url, big, &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("2000"));
+
+    let (status, _, v) = call("GET", &format!("{}/v1/models", g.base), "", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "auto",
+            "model-a",
+            "model-b",
+            "model-fail",
+            "model-down",
+            "model-slow",
+            "model-picky",
+            "model-drop"
+        ]
+    );
+    let (status, _, _) = call("GET", &format!("{}/healthz", g.base), "", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn falls_back_then_answers_502() {
+    let (mock, _) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    // `failing` answers 500 and `down` refuses connections: `b` answers.
+    let (status, h, v) = call("POST", &url, chat("auto", "there is an outage"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["backend"], "b");
+    assert_eq!(v["received"]["model"], "model-b");
+    assert_eq!(header(&h, "x-routerc-backend"), "b");
+    assert_eq!(header(&h, "x-routerc-route"), "failover");
+
+    let (status, _, v) = call("POST", &url, chat("auto", "total blackout"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
+    assert_eq!(v["error"]["code"], "upstream_error");
+    assert!(v["error"]["message"].as_str().unwrap().contains("`down`"));
+
+    // A 4xx is the backend's answer to this request: passed on, no fallback.
+    let (status, h, v) = call("POST", &url, chat("auto", "a picky backend"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["message"], "context too long");
+    assert_eq!(header(&h, "x-routerc-backend"), "picky");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_does_not_answer_in_time_is_a_504() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (status, h, v) = call("POST", &url, chat("auto", "a sluggish backend"), &[]).await;
+    m.gate.notify_one();
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{v}");
+    assert_eq!(header(&h, "x-routerc-route"), "too_slow");
+    assert_eq!(v["error"]["code"], "upstream_timeout");
+    assert!(v["error"]["message"].as_str().unwrap().contains("200 ms"));
+}
+
+/// Reads a response body until `want` appears in it, with the bound.
+async fn read_until(body: &mut hyper::body::Incoming, seen: &mut String, want: &str) {
+    while !seen.contains(want) {
+        let frame = tokio::time::timeout(BOUND, body.frame())
+            .await
+            .unwrap_or_else(|_| panic!("no `{want}` in time; got {seen:?}"));
+        match frame {
+            Some(Ok(f)) => {
+                if let Some(d) = f.data_ref() {
+                    seen.push_str(&String::from_utf8_lossy(d));
+                }
+            }
+            other => panic!(
+                "stream ended before `{want}` ({:?}); got {seen:?}",
+                other.map(|r| r.is_ok())
+            ),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_events_as_they_come_and_reports_a_broken_upstream() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "python?" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(r.headers(), "content-type"), "text/event-stream");
+    assert_eq!(header(r.headers(), "cache-control"), "no-cache");
+    assert_eq!(header(r.headers(), "x-accel-buffering"), "no");
+    assert_eq!(header(r.headers(), "x-routerc-backend"), "a");
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    // The mock holds its second event until the first has come through the gateway.
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    assert!(!seen.contains("\"n\":2"));
+    m.gate.notify_one();
+    read_until(&mut body, &mut seen, "data: [DONE]").await;
+    assert!(seen.contains("\"n\":2"));
+
+    // The `dropping` backend breaks its stream after the first event.
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "hi" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[("x-tenant", "acme")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(r.headers(), "x-routerc-route"), "acme");
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    m.gate.notify_one();
+    read_until(&mut body, &mut seen, "data: {\"error\"").await;
+    let last = seen.trim_end().rsplit("\n\n").next().unwrap();
+    let event: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(event["error"]["code"], "upstream_error");
+    assert!(event["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`dropping`"));
+    // And then the stream ends cleanly.
+    let end = tokio::time::timeout(BOUND, body.frame())
+        .await
+        .expect("stream closes");
+    assert!(end.is_none(), "the stream should end after the error event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_cancels_the_upstream_request() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "python?" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    // The mock's answer is waiting on its gate, which is never opened: only the gateway
+    // closing the upstream connection ends it.
+    drop(body);
+    tokio::time::timeout(BOUND, m.cancelled.notified())
+        .await
+        .expect("the upstream request is cancelled when the client leaves");
+}
+
+/// Runs `routerc serve` on a policy that must not start; returns its exit code and stderr.
+fn refused(policy_text: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("routerc-serve-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir(dir);
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, policy_text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + BOUND;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            return (status.code(), err);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("routerc serve kept running on a policy it must refuse");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn policies_the_gateway_cannot_serve_stop_it_at_start_up() {
+    let (code, err) =
+        refused("backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("https upstreams are not supported"), "{err}");
+
+    let (code, err) = refused("default => nowhere\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("nowhere"), "{err}");
+}
