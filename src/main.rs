@@ -450,7 +450,7 @@ fn eval(policy: &Path, signals: &Path, explain: bool, interpret: bool) -> ExitCo
     let decision = engine.decision(route, &choices, &frame);
     let mut json = decision.to_json(engine.program());
     if explain {
-        json["tried"] = engine::explain(engine.program(), &given, route);
+        json["tried"] = engine::explain(&engine, &mut given.clone(), route);
     }
     match serde_json::to_string_pretty(&json) {
         Ok(s) => {

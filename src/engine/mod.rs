@@ -53,8 +53,9 @@ impl CompiledPolicy {
     }
 
     pub fn with_emit(program: Program, emit: jit::Emit) -> Result<CompiledPolicy, EngineError> {
-        validate(&program).map_err(EngineError::Invalid)?;
-        let layout = Arc::new(Layout::new(&program));
+        let layout = Layout::new(&program);
+        validate_with(&program, &layout).map_err(EngineError::Invalid)?;
+        let layout = Arc::new(layout);
         let jit = jit::Jit::compile(&program, layout.clone(), emit).map_err(EngineError::Jit)?;
         Ok(CompiledPolicy {
             slots: program.max_slots(),
@@ -122,7 +123,10 @@ impl CompiledPolicy {
 /// right kind, a final route that always matches. Native code trusts the program, so a
 /// program from outside (a bundle) must pass this before it is compiled.
 pub fn validate(p: &Program) -> Result<(), String> {
-    let layout = Layout::new(p);
+    validate_with(p, &Layout::new(p))
+}
+
+fn validate_with(p: &Program, layout: &Layout) -> Result<(), String> {
     let Some(last) = p.routes.last() else {
         return Err("the policy has no routes".into());
     };
@@ -134,7 +138,7 @@ pub fn validate(p: &Program) -> Result<(), String> {
     }
     for r in &p.routes {
         let at = |m: String| format!("route `{}`: {m}", r.name);
-        expr(p, &layout, &r.cond, 0).map_err(at)?;
+        expr(p, layout, &r.cond, 0).map_err(at)?;
         if let Action::Forward(f) = &r.action {
             for b in std::iter::once(&f.backend).chain(&f.fallback) {
                 if *b as usize >= p.backends.len() {
@@ -142,7 +146,7 @@ pub fn validate(p: &Program) -> Result<(), String> {
                 }
             }
             for slot in &f.slots {
-                choice(p, &layout, &slot.choice, slot.values.len(), 0).map_err(at)?;
+                choice(p, layout, &slot.choice, slot.values.len(), 0).map_err(at)?;
                 for v in &slot.values {
                     if let Value::Prompt(id) = v {
                         if *id as usize >= p.prompts.len() {
@@ -282,17 +286,16 @@ fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// Why each route up to the chosen one matched or not, for `routerc eval --explain`: the
 /// tests evaluated in order, each with the signal's value and the result.
 pub fn explain(
-    program: &Program,
-    source: &dyn SignalSourceClone,
+    engine: &CompiledPolicy,
+    source: &mut dyn SignalSource,
     chosen: usize,
 ) -> serde_json::Value {
-    let layout = Arc::new(Layout::new(program));
-    let mut frame = Frame::new(layout);
-    let mut source = source.boxed();
+    let program = engine.program();
+    let mut frame = engine.frame();
     let mut tried = Vec::new();
     for (i, route) in program.routes.iter().enumerate().take(chosen + 1) {
         let mut steps = Vec::new();
-        let matched = interp::eval_traced(&route.cond, &mut frame, source.as_mut(), &mut steps);
+        let matched = interp::eval_traced(&route.cond, &mut frame, source, &mut steps);
         let tests: Vec<serde_json::Value> = steps
             .iter()
             .map(|(t, r)| {
@@ -313,17 +316,6 @@ pub fn explain(
         }
     }
     serde_json::Value::Array(tried)
-}
-
-/// A signal source that can be copied, so explaining does not consume the caller's.
-pub trait SignalSourceClone {
-    fn boxed(&self) -> Box<dyn SignalSource>;
-}
-
-impl<T: SignalSource + Clone + 'static> SignalSourceClone for T {
-    fn boxed(&self) -> Box<dyn SignalSource> {
-        Box::new(self.clone())
-    }
 }
 
 /// The policy a server is running, replaceable while requests are being decided.
