@@ -822,8 +822,8 @@ async fn run(s: Settings) {
         "\n### Streaming: {} streams per target one at a time, {} content chunks {} ms apart\n",
         s.streams, s.chunks, s.gap_ms
     );
-    println!("| target | streams | events per stream | first event p50 | added | first event p99 | gap mean | added | gap p99 |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| target | streams | events per stream | first event p50 | added | first event p99 | gap mean | added | gap p99 | gap max | gaps > 20 ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut base: Option<(f64, f64)> = None;
     let mut added_first = BTreeMap::new();
     for t in &targets {
@@ -837,7 +837,7 @@ async fn run(s: Settings) {
         };
         added_first.insert(t.name, first - b_first);
         println!(
-            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             t.name,
             r.firsts.len(),
             if r.failed > 0 {
@@ -860,6 +860,8 @@ async fn run(s: Settings) {
                 ms(gap - b_gap)
             },
             ms(percentile(&r.gaps, 0.99)),
+            ms(percentile(&r.gaps, 1.0)),
+            r.gaps.iter().filter(|&&g| g > 20_000_000).count(),
         );
     }
     if let (Some(rc), Some(ll)) = (added_first.get("routerc"), added_first.get("litellm")) {
