@@ -12,7 +12,7 @@
 //!   loop: each connection sends its next request when the previous answer is complete), the
 //!   latency added over the direct call, requests/s;
 //! - streaming: time to the first event and the gap between events, direct and through each;
-//! - routerc's RSS (peak while under load) and CPU time per request;
+//! - each gateway's CPU time per request (from /proc), routerc's RSS (peak under load);
 //! - a long run through routerc (100,000 requests by default) with every status counted.
 
 use std::collections::BTreeMap;
@@ -59,6 +59,9 @@ struct Settings {
     chunks: usize,
     gap_ms: u64,
     litellm: bool,
+    /// A shared library (another allocator, say) preloaded into a second routerc process
+    /// measured beside the first: `preload=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`.
+    preload: Option<String>,
 }
 
 impl Settings {
@@ -74,6 +77,7 @@ impl Settings {
             chunks: 20,
             gap_ms: 5,
             litellm: true,
+            preload: None,
         };
         for arg in std::env::args().skip(1) {
             // `cargo bench` passes `--bench`; other flags are not ours either.
@@ -98,6 +102,7 @@ impl Settings {
                 "chunks" => s.chunks = n().max(1),
                 "gap_ms" => s.gap_ms = n() as u64,
                 "litellm" => s.litellm = v != "off",
+                "preload" => s.preload = Some(v.to_string()),
                 _ => panic!("unknown setting `{k}`"),
             }
         }
@@ -204,13 +209,17 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn start_routerc(mock: SocketAddr) -> Proc {
+fn start_routerc(mock: SocketAddr, name: &'static str, preload: Option<&str>) -> Proc {
     use std::os::unix::process::CommandExt;
-    let dir = temp_dir("routerc");
+    let dir = temp_dir(name);
     let policy = include_str!("policy.route").replace("UPSTREAM", &mock.to_string());
     let file = dir.join("policy.route");
     std::fs::write(&file, policy).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_routerc"));
+    if let Some(library) = preload {
+        command.env("LD_PRELOAD", library);
+    }
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
         .arg(&file)
         .stdout(Stdio::null())
@@ -227,7 +236,7 @@ fn start_routerc(mock: SocketAddr) -> Proc {
     });
     // Owned (and so killed on drop) before anything can fail; the address comes next.
     let mut proc = Proc {
-        name: "routerc",
+        name,
         child,
         url: Uri::from_static("http://127.0.0.1/"),
         auth: None,
@@ -345,6 +354,8 @@ struct Target {
     url: Uri,
     auth: Option<String>,
     client: HttpClient,
+    /// The gateway's process, for its CPU time.
+    pid: Option<u32>,
 }
 
 impl Target {
@@ -354,11 +365,15 @@ impl Target {
             url,
             auth,
             client: client(),
+            pid: None,
         }
     }
 
     fn of(p: &Proc) -> Target {
-        Target::new(p.name, p.url.clone(), p.auth.clone())
+        Target {
+            pid: Some(p.child.id()),
+            ..Target::new(p.name, p.url.clone(), p.auth.clone())
+        }
     }
 
     fn request(&self, body: Bytes) -> Request<Full<Bytes>> {
@@ -404,6 +419,8 @@ struct Run {
     /// Transport errors and timeouts: requests that got no complete answer.
     failed: usize,
     wall: Duration,
+    /// CPU seconds the gateway process used meanwhile.
+    cpu: f64,
 }
 
 impl Run {
@@ -414,6 +431,7 @@ impl Run {
         }
         self.failed += other.failed;
         self.wall += other.wall;
+        self.cpu += other.cpu;
     }
 
     fn count(&self) -> usize {
@@ -443,6 +461,7 @@ impl Run {
 
 /// `total` requests over `connections` closed loops.
 async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
+    let cpu0 = target.pid.map(cpu_seconds);
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(bodies(false));
     let started = Instant::now();
@@ -482,6 +501,9 @@ async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
         run.merge(t.await.unwrap());
     }
     run.wall = started.elapsed();
+    if let (Some(pid), Some(cpu0)) = (target.pid, cpu0) {
+        run.cpu = cpu_seconds(pid) - cpu0;
+    }
     run
 }
 
@@ -686,8 +708,8 @@ fn latency(name: &'static str, mut run: Run) -> Latency {
 
 fn print_latency_table(title: &str, rows: &[Latency]) {
     println!("\n### {title}\n");
-    println!("| target | requests | p50 | p99 | added p50 | added p99 | requests/s | statuses |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| target | requests | p50 | p99 | added p50 | added p99 | requests/s | gateway CPU per request | statuses |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let direct = &rows[0];
     for r in rows {
         let added = |v: f64, base: f64| {
@@ -698,7 +720,7 @@ fn print_latency_table(title: &str, rows: &[Latency]) {
             }
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {} | {} |",
             r.name,
             r.run.count(),
             ms(r.p50),
@@ -706,6 +728,11 @@ fn print_latency_table(title: &str, rows: &[Latency]) {
             added(r.p50, direct.p50),
             added(r.p99, direct.p99),
             r.run.rate(),
+            if std::ptr::eq(r, direct) {
+                "—".to_string()
+            } else {
+                format!("{:.1} µs", r.run.cpu / r.run.count().max(1) as f64 * 1e6)
+            },
             r.run.statuses()
         );
     }
@@ -741,7 +768,11 @@ fn main() {
 async fn run(s: Settings) {
     let started = Instant::now();
     let mock = start_mock(s.chunks, Duration::from_millis(s.gap_ms)).await;
-    let routerc = start_routerc(mock);
+    let routerc = start_routerc(mock, "routerc", None);
+    let preloaded = s
+        .preload
+        .as_deref()
+        .map(|library| start_routerc(mock, "routerc+preload", Some(library)));
     let litellm = if s.litellm {
         Some(start_litellm(mock).await)
     } else {
@@ -755,6 +786,9 @@ async fn run(s: Settings) {
         None,
     );
     let mut targets = vec![direct, Target::of(&routerc)];
+    if let Some(p) = &preloaded {
+        targets.push(Target::of(p));
+    }
     if let Some(l) = &litellm {
         targets.push(Target::of(l));
     }
@@ -768,6 +802,12 @@ async fn run(s: Settings) {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_average()
     );
+    if let (Some(p), Some(library)) = (&preloaded, &s.preload) {
+        println!(
+            "routerc+preload: routerc with LD_PRELOAD={library} (pid {})",
+            p.child.id()
+        );
+    }
     if let Some(l) = &litellm {
         let version = Command::new(litellm_venv().join("bin").join("python"))
             .args([
