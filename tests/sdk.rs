@@ -291,8 +291,8 @@ async fn the_openai_python_sdk_talks_to_routerc_serve() {
         last.starts_with("sdk: ") && last.contains("checks passed"),
         "{stdout}"
     );
-    // Two non-streaming answers, two streams and the broken stream reached the mock; the
-    // rejects, the unknown model and the bad request did not.
-    assert_eq!(seen.0.load(Ordering::SeqCst), 5, "{stdout}");
+    // Two non-streaming answers, two streams, the broken stream and four concurrent streams
+    // reached the mock; the rejects, the unknown model and the bad request did not.
+    assert_eq!(seen.0.load(Ordering::SeqCst), 9, "{stdout}");
     drop(gateway);
 }

@@ -155,4 +155,26 @@ ids = [m.id for m in client.models.list()]
 check(ids[:3] == ["auto", "model-a", "model-b"], ids)
 print("models: ok")
 
+# 9. The async client: four streams at once through routerc, each reassembled on its own.
+import asyncio  # noqa: E402
+
+
+async def concurrent_streams():
+    async with openai.AsyncOpenAI(base_url=BASE, api_key="sk-test", max_retries=0) as aclient:
+
+        async def one(topic):
+            stream = await aclient.chat.completions.create(
+                model="auto", messages=user(topic), stream=True
+            )
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+        topics = [f"tell me about lake number {i}" for i in range(4)]
+        texts = await asyncio.gather(*(one(t) for t in topics))
+        for topic, text in zip(topics, texts):
+            check(text == f"b|model-b|Be brief.|{topic}", text)
+
+
+asyncio.run(concurrent_streams())
+print("async concurrent streams: ok")
+
 print(f"sdk: {checks} checks passed with openai {openai.__version__}")
