@@ -44,7 +44,12 @@ impl Drop for OnDrop {
     }
 }
 
-async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes) -> Response {
+async fn mock_chat(
+    Path(mode): Path<String>,
+    State(m): State<Mock>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let raw = String::from_utf8_lossy(&body).to_string();
     let received: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if mode == "slow" {
@@ -96,13 +101,14 @@ async fn mock_chat(Path(mode): Path<String>, State(m): State<Mock>, body: Bytes)
     let answer = json!({
         "id": "chatcmpl-1", "object": "chat.completion", "backend": mode,
         "received": received, "raw": raw,
+        "authorization": headers.get("authorization").and_then(|v| v.to_str().ok()),
         "choices": [{ "index": 0, "message": { "role": "assistant", "content": "hi" },
                       "finish_reason": "stop" }],
     });
     ([("content-type", "application/json")], answer.to_string()).into_response()
 }
 
-async fn start_mock() -> (SocketAddr, Mock) {
+fn mock_app() -> (Router, Mock) {
     let mock = Mock {
         gate: Arc::new(Notify::new()),
         cancelled: Arc::new(Notify::new()),
@@ -110,6 +116,11 @@ async fn start_mock() -> (SocketAddr, Mock) {
     let app = Router::new()
         .route("/{mode}/v1/chat/completions", post(mock_chat))
         .with_state(mock.clone());
+    (app, mock)
+}
+
+async fn start_mock() -> (SocketAddr, Mock) {
+    let (app, mock) = mock_app();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -126,6 +137,10 @@ fn closed_port() -> u16 {
 struct Gateway {
     child: Child,
     base: String,
+    /// The policy file it serves, to edit for reloads.
+    policy: std::path::PathBuf,
+    /// Its stderr lines after the one with the address.
+    log: std::sync::mpsc::Receiver<String>,
     _dir: TempDir,
 }
 
@@ -178,19 +193,36 @@ default => b {{ reasoning_effort: low, system_prompt: "Be brief.", system_prompt
     )
 }
 
-fn start_gateway(policy_text: &str, extra: &[&str]) -> Gateway {
+fn temp_dir() -> TempDir {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("routerc-serve-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDir(dir);
+    TempDir(dir)
+}
+
+fn start_gateway(policy_text: &str, extra: &[&str]) -> Gateway {
+    let dir = temp_dir();
     let file = dir.0.join("policy.route");
     std::fs::write(&file, policy_text).unwrap();
+    start_gateway_on(dir, file, extra, &[])
+}
+
+/// Starts `routerc serve` on a policy file already written in `dir`, with `env` added to
+/// its environment.
+fn start_gateway_on(
+    dir: TempDir,
+    file: std::path::PathBuf,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Gateway {
     let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
         .args(["serve", "--policy"])
         .arg(&file)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -206,13 +238,15 @@ fn start_gateway(policy_text: &str, extra: &[&str]) -> Gateway {
     let mut gateway = Gateway {
         child,
         base: String::new(),
+        policy: file,
+        log: rx,
         _dir: dir,
     };
     let deadline = std::time::Instant::now() + BOUND;
     let mut seen = Vec::new();
     while gateway.base.is_empty() {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
+        match gateway.log.recv_timeout(left) {
             Ok(line) => match line.split_once("listening on ") {
                 Some((_, url)) => gateway.base = url.trim().to_string(),
                 None => seen.push(line),
@@ -538,15 +572,18 @@ async fn a_client_that_goes_away_cancels_the_upstream_request() {
 }
 
 /// Runs `routerc serve` on a policy that must not start; returns its exit code and stderr.
-fn refused(policy_text: &str) -> (Option<i32>, String) {
-    let dir = std::env::temp_dir().join(format!("routerc-serve-refused-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDir(dir);
+/// `extra` arguments may name files in the test's directory, given as `{dir}`.
+fn refused(policy_text: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let dir = temp_dir();
     let file = dir.0.join("policy.route");
     std::fs::write(&file, policy_text).unwrap();
+    std::fs::write(dir.0.join("empty-keys"), "# nobody yet\n").unwrap();
+    std::fs::write(dir.0.join("not-pem"), "hello\n").unwrap();
+    let shown = dir.0.display().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
         .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
         .arg(&file)
+        .args(extra.iter().map(|a| a.replace("{dir}", &shown)))
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -568,13 +605,263 @@ fn refused(policy_text: &str) -> (Option<i32>, String) {
 }
 
 #[test]
-fn policies_the_gateway_cannot_serve_stop_it_at_start_up() {
-    let (code, err) =
-        refused("backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n");
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("https upstreams are not supported"), "{err}");
+fn what_the_gateway_cannot_serve_stops_it_at_start_up() {
+    let good = "backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n";
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("default => nowhere\n", &[], "nowhere"),
+        (
+            good,
+            &["--api-keys", "{dir}/empty-keys"],
+            "holds no API keys",
+        ),
+        (
+            good,
+            &["--api-keys", "{dir}/missing"],
+            "cannot read the API keys",
+        ),
+        (
+            good,
+            &["--ca-file", "{dir}/not-pem"],
+            "holds no certificate",
+        ),
+        (
+            good,
+            &["--ca-file", "{dir}/missing"],
+            "cannot read the CA file",
+        ),
+    ];
+    for (policy, extra, says) in cases {
+        let (code, err) = refused(policy, extra);
+        assert_eq!(code, Some(1), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+}
 
-    let (code, err) = refused("default => nowhere\n");
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("nowhere"), "{err}");
+// ---------------------------------------------------------------------------------------
+// Operations: hot reload, metrics, identity, shutdown, slow clients, https upstreams.
+
+/// Waits for a log line containing `needle`; returns it.
+fn wait_log(g: &Gateway, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + BOUND;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = tokio::task::block_in_place(|| g.log.recv_timeout(left))
+            .unwrap_or_else(|_| panic!("no log line with `{needle}`; got {seen:#?}"));
+        if line.contains(needle) {
+            return line;
+        }
+        seen.push(line);
+    }
+}
+
+/// Sends a signal (`HUP`, `TERM`) to the gateway process.
+fn signal(g: &Gateway, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(g.child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Replaces a file the way editors and deploy tools do: a new file renamed over the old.
+fn replace_file(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Two backends on the mock; the default route goes to `to`.
+fn two_backends(mock: SocketAddr, to: &str) -> String {
+    format!(
+        "backend a {{ url: \"http://{mock}/a/v1\", model: \"model-a\" }}\n\
+         backend b {{ url: \"http://{mock}/b/v1\", model: \"model-b\" }}\n\
+         default => {to}\n"
+    )
+}
+
+async fn scrape(g: &Gateway) -> String {
+    let (status, h, v) = call("GET", &format!("{}/metrics", g.base), "", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header(&h, "content-type").starts_with("text/plain; version=0.0.4"));
+    v.as_str().expect("metrics are text").to_string()
+}
+
+/// The value of the series written exactly `series` (name and labels), or `None`.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+}
+
+/// Which backend answered `text` sent to the default route.
+async fn answered_by(g: &Gateway, text: &str) -> String {
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (status, h, v) = call("POST", &url, chat("auto", text), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    header(&h, "x-routerc-backend").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_policy_is_reloaded_and_a_broken_one_keeps_the_last_good() {
+    let (mock, _) = start_mock().await;
+    let g = start_gateway(&two_backends(mock, "a"), &["--reload-poll-ms", "20"]);
+    ready(&g).await;
+    assert_eq!(answered_by(&g, "hi").await, "a");
+
+    // Broken: the gateway says why, rendered like `routerc check`, and keeps serving `a`.
+    std::fs::write(&g.policy, "default => nowhere\n").unwrap();
+    wait_log(&g, "failed; still serving the last good policy");
+    wait_log(&g, "nowhere");
+    wait_log(&g, "1 error");
+    assert_eq!(answered_by(&g, "hi").await, "a");
+    let m = scrape(&g).await;
+    assert_eq!(
+        metric(&m, "routerc_reloads_total{result=\"failed\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&m, "routerc_reloads_total{result=\"ok\"}"),
+        Some(0.0)
+    );
+
+    // Fixed, written by rename: the new default route takes effect.
+    replace_file(&g.policy, &two_backends(mock, "b"));
+    wait_log(&g, "reloaded");
+    assert_eq!(answered_by(&g, "hi").await, "b");
+    let m = scrape(&g).await;
+    assert_eq!(
+        metric(&m, "routerc_reloads_total{result=\"ok\"}"),
+        Some(1.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_a_bundle_and_yaml_reloads_with_its_includes() {
+    let (mock, _) = start_mock().await;
+
+    // A bundle, with file watching off: only SIGHUP reloads.
+    let dir = temp_dir();
+    let source = dir.0.join("policy.route");
+    let bundle = dir.0.join("policy.bundle");
+    let compile = |to: &str| {
+        std::fs::write(&source, two_backends(mock, to)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_routerc"))
+            .arg("compile")
+            .arg(&source)
+            .arg("-o")
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    compile("a");
+    let g = start_gateway_on(dir, bundle.clone(), &["--reload-poll-ms", "0"], &[]);
+    ready(&g).await;
+    assert_eq!(answered_by(&g, "hi").await, "a");
+    compile("b");
+    signal(&g, "HUP");
+    wait_log(&g, "reloaded");
+    assert_eq!(answered_by(&g, "hi").await, "b");
+    // A corrupted bundle on SIGHUP: refused, the last good one serves.
+    std::fs::write(&bundle, b"ROUTERC\0garbage").unwrap();
+    signal(&g, "HUP");
+    wait_log(&g, "failed; still serving");
+    assert_eq!(answered_by(&g, "hi").await, "b");
+    drop(g);
+
+    // YAML including a .route file: a change to the include reloads too.
+    let dir = temp_dir();
+    let yaml = dir.0.join("policy.yaml");
+    let included = dir.0.join("backends.route");
+    let backends = |model_b: &str| {
+        format!(
+            "backend a {{ url: \"http://{mock}/a/v1\", model: \"model-a\" }}\n\
+             backend b {{ url: \"http://{mock}/b/v1\", model: \"{model_b}\" }}\n"
+        )
+    };
+    std::fs::write(&included, backends("model-b")).unwrap();
+    let policy = |to: &str| format!("include: [backends.route]\ndefault:\n  backend: {to}\n");
+    std::fs::write(&yaml, policy("a")).unwrap();
+    let g = start_gateway_on(dir, yaml.clone(), &["--reload-poll-ms", "20"], &[]);
+    ready(&g).await;
+    assert_eq!(answered_by(&g, "hi").await, "a");
+    replace_file(&yaml, &policy("b"));
+    wait_log(&g, "reloaded");
+    assert_eq!(answered_by(&g, "hi").await, "b");
+    replace_file(&included, &backends("model-b2"));
+    wait_log(&g, "reloaded");
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (_, _, v) = call("POST", &url, chat("auto", "hi"), &[]).await;
+    assert_eq!(v["received"]["model"], "model-b2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_under_load_loses_no_request() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (mock, _) = start_mock().await;
+    let g = start_gateway(&two_backends(mock, "a"), &["--reload-poll-ms", "10"]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let done = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    // Each worker keeps one connection busy: at least 250 requests, and on until the reloads
+    // are over (at most 1,000, so the test is bounded whatever happens).
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, done, sent) = (url.clone(), done.clone(), sent.clone());
+            tokio::spawn(async move {
+                let client = client();
+                let mut by_backend = std::collections::BTreeMap::<String, usize>::new();
+                for i in 0..1000 {
+                    if i >= 250 && done.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let req = Request::post(&url)
+                        .header("content-type", "application/json")
+                        .body(Full::new(Bytes::from(chat("auto", "hi"))))
+                        .unwrap();
+                    let r = tokio::time::timeout(BOUND, client.request(req))
+                        .await
+                        .expect("answered in time")
+                        .expect("answered");
+                    assert_eq!(r.status(), StatusCode::OK);
+                    let backend = header(r.headers(), "x-routerc-backend").to_string();
+                    r.into_body().collect().await.expect("whole body");
+                    *by_backend.entry(backend).or_default() += 1;
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+                by_backend
+            })
+        })
+        .collect();
+    for flip in 0..6 {
+        let to = if flip % 2 == 0 { "b" } else { "a" };
+        replace_file(&g.policy, &two_backends(mock, to));
+        wait_log(&g, "reloaded");
+    }
+    done.store(true, Ordering::SeqCst);
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for w in workers {
+        for (backend, n) in w.await.expect("no request failed") {
+            *seen.entry(backend).or_default() += n;
+        }
+    }
+    let total: usize = seen.values().sum();
+    assert_eq!(total, sent.load(Ordering::SeqCst));
+    assert!(seen.contains_key("a") && seen.contains_key("b"), "{seen:?}");
+    let m = scrape(&g).await;
+    assert_eq!(
+        metric(&m, "routerc_reloads_total{result=\"ok\"}"),
+        Some(6.0)
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "routerc_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"}"
+        ),
+        Some(total as f64),
+        "every request a 200: {m}"
+    );
 }

@@ -97,6 +97,8 @@ struct State {
     stages: Vec<Box<dyn StreamStage>>,
     idle: Duration,
     backend: String,
+    /// Told once when the upstream breaks the stream (for `/metrics`).
+    on_failure: Option<Box<dyn FnOnce() + Send>>,
     done: bool,
 }
 
@@ -107,6 +109,7 @@ pub fn relay(
     stages: Vec<Box<dyn StreamStage>>,
     idle: Duration,
     backend: String,
+    on_failure: Box<dyn FnOnce() + Send>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let state = State {
         body,
@@ -114,6 +117,7 @@ pub fn relay(
         stages,
         idle,
         backend,
+        on_failure: Some(on_failure),
         done: false,
     };
     futures_util::stream::unfold(state, |mut s| async move {
@@ -156,6 +160,9 @@ pub fn relay(
                 s.done = true;
             } else if let Some(message) = failure {
                 out.push(error_event(&message));
+                if let Some(told) = s.on_failure.take() {
+                    told();
+                }
                 s.done = true;
             }
             if !out.is_empty() {
