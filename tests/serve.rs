@@ -865,3 +865,458 @@ async fn hot_reload_under_load_loses_no_request() {
         "every request a 200: {m}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_decisions_signals_backends_and_errors() {
+    let (mock, m) = start_mock().await;
+    let g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (s, _, _) = call("POST", &url, chat("auto", "some rust code"), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call("POST", &url, chat("auto", "hello"), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call("POST", &url, chat("auto", "classified"), &[]).await;
+    assert_eq!(s.as_u16(), 451);
+    let (s, _, _) = call("POST", &url, chat("auto", "blackout"), &[]).await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY);
+    let (s, _, _) = call("POST", &url, "{", &[]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // A stream the upstream breaks counts as a stream error once its error event is sent.
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "hi" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[("x-tenant", "acme")]).await;
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    m.gate.notify_one();
+    read_until(&mut body, &mut seen, "data: {\"error\"").await;
+    drop(body);
+
+    let text = scrape(&g).await;
+    let chat_status = |s: u16| {
+        metric(
+            &text,
+            &format!("routerc_requests_total{{endpoint=\"/v1/chat/completions\",status=\"{s}\"}}"),
+        )
+    };
+    assert_eq!(chat_status(200), Some(3.0), "{text}");
+    assert_eq!(chat_status(451), Some(1.0));
+    assert_eq!(chat_status(502), Some(1.0));
+    assert_eq!(chat_status(400), Some(1.0));
+    assert_eq!(
+        metric(
+            &text,
+            "routerc_requests_total{endpoint=\"/readyz\",status=\"200\"}"
+        ),
+        Some(1.0)
+    );
+    for (route, n) in [
+        ("coding", 1.0),
+        ("default", 1.0),
+        ("blocked", 1.0),
+        ("nothing_left", 1.0),
+        ("acme", 1.0),
+        ("failover", 0.0),
+    ] {
+        let series = format!("routerc_decisions_total{{route=\"{route}\"}}");
+        assert_eq!(metric(&text, &series), Some(n), "{series}");
+    }
+    assert_eq!(metric(&text, "routerc_decision_seconds_count"), Some(5.0));
+    for (kind, n) in [
+        ("rejected", 1.0),
+        ("upstream_error", 1.0),
+        ("bad_request", 1.0),
+        ("stream_error", 1.0),
+        ("unauthorized", 0.0),
+    ] {
+        let series = format!("routerc_errors_total{{kind=\"{kind}\"}}");
+        assert_eq!(metric(&text, &series), Some(n), "{series}");
+    }
+    // `secret` is read by every decision (the highest route tests it first); `code` by
+    // those that reach the coding route.
+    assert_eq!(
+        metric(&text, "routerc_signal_seconds_count{signal=\"secret\"}"),
+        Some(5.0)
+    );
+    assert_eq!(
+        metric(&text, "routerc_signal_seconds_count{signal=\"code\"}"),
+        Some(3.0)
+    );
+    assert_eq!(
+        metric(&text, "routerc_upstream_seconds_count{backend=\"a\"}"),
+        Some(1.0)
+    );
+    // `failing` answered 500 (an answer, timed); `down` refused the connection (not timed).
+    assert_eq!(
+        metric(&text, "routerc_upstream_seconds_count{backend=\"failing\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&text, "routerc_upstream_seconds_count{backend=\"down\"}"),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&text, "routerc_time_to_first_byte_seconds_count"),
+        Some(3.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "routerc_time_to_first_byte_seconds_bucket{le=\"+Inf\"}"
+        ),
+        Some(3.0)
+    );
+    // The scrape itself is in flight.
+    assert_eq!(metric(&text, "routerc_in_flight_requests"), Some(1.0));
+    assert_eq!(
+        metric(&text, "routerc_reloads_total{result=\"ok\"}"),
+        Some(0.0)
+    );
+}
+
+/// A policy that routes admins to `a` and everyone else to `b`, whose backend `a` sends the
+/// key from `UPSTREAM_KEY`.
+fn identity_policy(mock: SocketAddr) -> String {
+    format!(
+        "signal role: string = identity.role\n\
+         signal user: string = identity.user\n\
+         backend a {{ url: \"http://{mock}/a/v1\", model: \"model-a\", api_key_env: \"UPSTREAM_KEY\" }}\n\
+         backend b {{ url: \"http://{mock}/b/v1\", model: \"model-b\" }}\n\
+         route admins priority 10 when role == \"admin\" => a\n\
+         route carol priority 5 when user == \"carol\" => a\n\
+         default => b\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_authenticate_and_give_the_identity_signals() {
+    let (mock, _) = start_mock().await;
+    let dir = temp_dir();
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, identity_policy(mock)).unwrap();
+    let keys = dir.0.join("keys");
+    std::fs::write(&keys, "# key user role\nsk-alice alice admin\nsk-bob bob\n").unwrap();
+    let g = start_gateway_on(
+        dir,
+        file,
+        &["--api-keys", keys.to_str().unwrap()],
+        &[
+            ("UPSTREAM_KEY", "sk-upstream"),
+            ("ROUTERC_API_KEYS", "sk-carol carol staff"),
+        ],
+    );
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    // No key, a wrong key, a malformed header: 401, OpenAI's shape, no decision made.
+    for headers in [
+        &[][..],
+        &[("authorization", "Bearer sk-mallory")],
+        &[("authorization", "sk-alice")],
+    ] {
+        let (status, h, v) = call("POST", &url, chat("auto", "hi"), headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{headers:?}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_api_key");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert!(h.get("x-routerc-route").is_none());
+    }
+    let (status, _, _) = call("GET", &format!("{}/v1/models", g.base), "", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The role comes from the key; the backend gets its own key, never the client's.
+    let (status, h, v) = call(
+        "POST",
+        &url,
+        chat("auto", "hi"),
+        &[("authorization", "Bearer sk-alice")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(header(&h, "x-routerc-route"), "admins");
+    assert_eq!(v["authorization"], "Bearer sk-upstream");
+
+    // A client claiming a role in a header is not believed.
+    let (_, h, v) = call(
+        "POST",
+        &url,
+        chat("auto", "hi"),
+        &[("authorization", "Bearer sk-bob"), ("x-role", "admin")],
+    )
+    .await;
+    assert_eq!(header(&h, "x-routerc-route"), "default");
+    assert_eq!(v["authorization"], Value::Null);
+
+    // Keys from the environment work beside the file.
+    let (_, h, _) = call(
+        "POST",
+        &url,
+        chat("auto", "hi"),
+        &[("authorization", "Bearer sk-carol")],
+    )
+    .await;
+    assert_eq!(header(&h, "x-routerc-route"), "carol");
+    let m = scrape(&g).await;
+    assert_eq!(
+        metric(&m, "routerc_errors_total{kind=\"unauthorized\"}"),
+        Some(4.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_keys_the_identity_is_absent_unless_a_proxy_header_is_trusted() {
+    let (mock, _) = start_mock().await;
+    let open = start_gateway(&identity_policy(mock), &[]);
+    ready(&open).await;
+    let url = format!("{}/v1/chat/completions", open.base);
+    let (status, h, _) = call("POST", &url, chat("auto", "hi"), &[("x-role", "admin")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "x-routerc-route"), "default");
+
+    let trusting = start_gateway(
+        &identity_policy(mock),
+        &[
+            "--trust-role-header",
+            "X-Role",
+            "--trust-user-header",
+            "X-User",
+        ],
+    );
+    ready(&trusting).await;
+    let url = format!("{}/v1/chat/completions", trusting.base);
+    let (_, h, _) = call("POST", &url, chat("auto", "hi"), &[("x-role", "admin")]).await;
+    assert_eq!(header(&h, "x-routerc-route"), "admins");
+    let (_, h, _) = call("POST", &url, chat("auto", "hi"), &[("x-user", "carol")]).await;
+    assert_eq!(header(&h, "x-routerc-route"), "carol");
+    let (_, h, _) = call("POST", &url, chat("auto", "hi"), &[]).await;
+    assert_eq!(header(&h, "x-routerc-route"), "default");
+}
+
+/// Waits for the gateway process to exit; returns its exit code.
+fn exit_code(g: &mut Gateway) -> Option<i32> {
+    let deadline = std::time::Instant::now() + BOUND;
+    loop {
+        if let Some(status) = g.child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "routerc serve did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_stream_in_flight_finish_then_exits_0() {
+    let (mock, m) = start_mock().await;
+    let mut g = start_gateway(&policy(mock), &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "python?" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+
+    signal(&g, "TERM");
+    wait_log(&g, "shutting down");
+    // No new connection is taken once draining started (bounded retries: the listener is
+    // closed right after the log line).
+    let addr = g.base.trim_start_matches("http://").to_string();
+    let mut refused = false;
+    for _ in 0..250 {
+        if tokio::net::TcpStream::connect(&addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        refused,
+        "the gateway kept accepting connections while draining"
+    );
+
+    // The stream in flight still gets its end.
+    m.gate.notify_one();
+    read_until(&mut body, &mut seen, "data: [DONE]").await;
+    assert!(seen.contains("\"n\":2"));
+    assert_eq!(exit_code(&mut g), Some(0));
+    wait_log(&g, "routerc serve: stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_that_takes_too_long_is_cut_at_the_drain_timeout() {
+    let (mock, _m) = start_mock().await;
+    let mut g = start_gateway(&policy(mock), &["--drain-timeout-ms", "300"]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "python?" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    // The mock never sends the rest: only the drain timeout ends this.
+    signal(&g, "TERM");
+    assert_eq!(exit_code(&mut g), Some(0));
+    wait_log(&g, "drain timeout of 300 ms");
+    let end = tokio::time::timeout(BOUND, async {
+        loop {
+            match body.frame().await {
+                Some(Ok(_)) => continue,
+                other => return other.is_none(),
+            }
+        }
+    })
+    .await
+    .expect("the cut stream ends");
+    // Cut, not completed: an error or an end without `[DONE]`.
+    assert!(!seen.contains("[DONE]"), "{end}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_timed_out() {
+    use std::io::{Read, Write};
+    let g = start_gateway(
+        &policy("127.0.0.1:9".parse().unwrap()),
+        &["--header-timeout-ms", "200", "--body-timeout-ms", "200"],
+    );
+    ready(&g).await;
+    let addr = g.base.trim_start_matches("http://").to_string();
+    // Blocking sockets with the bound as read timeout: a read that hits it fails the test.
+    let raw = |request: &[u8]| {
+        let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+        tcp.set_read_timeout(Some(BOUND)).unwrap();
+        tcp.write_all(request).unwrap();
+        let mut got = Vec::new();
+        let read = tokio::task::block_in_place(|| tcp.read_to_end(&mut got));
+        if let Err(e) = &read {
+            assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "the gateway kept the connection open"
+            );
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    };
+
+    // Headers that never end: the connection is closed, nothing is answered.
+    let got = raw(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n");
+    assert!(!got.contains(" 200 "), "{got}");
+
+    // A body that never completes: 408 with an OpenAI-style error.
+    let got = raw(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n\
+          content-length: 100\r\nconnection: close\r\n\r\n{\"model\":",
+    );
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("\"code\":\"request_timeout\""), "{got}");
+    assert!(got.contains("200 ms"), "{got}");
+}
+
+/// A certificate authority and a certificate for 127.0.0.1 signed by it, as made in the test.
+struct TestPki {
+    ca_pem: String,
+    cert: rustls::pki_types::CertificateDer<'static>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+fn test_pki() -> TestPki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "routerc test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    TestPki {
+        ca_pem: ca.pem(),
+        cert: leaf.der().clone(),
+        key: rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    }
+}
+
+/// The mock upstream behind TLS on loopback.
+async fn start_tls_mock(pki: &TestPki) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![pki.cert.clone()], pki.key.clone_key())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (app, _) = mock_app();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A handshake the client rejects (unknown CA) just ends this connection.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_backends_are_verified_against_the_roots_and_the_ca_file() {
+    let pki = test_pki();
+    let upstream = start_tls_mock(&pki).await;
+    let policy_text = format!(
+        "backend s {{ url: \"https://{upstream}/a/v1\", model: \"model-s\", max_retries: 0 }}\n\
+         default => s\n"
+    );
+    let dir = temp_dir();
+    let ca = dir.0.join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, &policy_text).unwrap();
+    let g = start_gateway_on(dir, file, &["--ca-file", ca.to_str().unwrap()], &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    let (status, h, v) = call("POST", &url, chat("auto", "hi"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(header(&h, "x-routerc-backend"), "s");
+    assert_eq!(v["received"]["model"], "model-s");
+
+    // Streaming over TLS too.
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "hi" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    assert_eq!(header(r.headers(), "content-type"), "text/event-stream");
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    drop(body);
+
+    // Without the private CA, the upstream's certificate is not trusted: a 502 that says so.
+    let untrusting = start_gateway(&policy_text, &[]);
+    ready(&untrusting).await;
+    let url = format!("{}/v1/chat/completions", untrusting.base);
+    let (status, _, v) = call("POST", &url, chat("auto", "hi"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("certificate"), "{message}");
+}
