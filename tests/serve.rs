@@ -1001,7 +1001,12 @@ async fn api_keys_authenticate_and_give_the_identity_signals() {
     let g = start_gateway_on(
         dir,
         file,
-        &["--api-keys", keys.to_str().unwrap()],
+        &[
+            "--api-keys",
+            keys.to_str().unwrap(),
+            "--reload-poll-ms",
+            "20",
+        ],
         &[
             ("UPSTREAM_KEY", "sk-upstream"),
             ("ROUTERC_API_KEYS", "sk-carol carol staff"),
@@ -1062,6 +1067,26 @@ async fn api_keys_authenticate_and_give_the_identity_signals() {
         metric(&m, "routerc_errors_total{kind=\"unauthorized\"}"),
         Some(4.0)
     );
+
+    // The key file is reloaded when it changes: bob becomes an admin, alice is gone.
+    replace_file(&keys, "sk-bob bob admin\n");
+    wait_log(&g, "reloaded the API keys");
+    let (_, h, _) = call(
+        "POST",
+        &url,
+        chat("auto", "hi"),
+        &[("authorization", "Bearer sk-bob")],
+    )
+    .await;
+    assert_eq!(header(&h, "x-routerc-route"), "admins");
+    let (status, _, _) = call(
+        "POST",
+        &url,
+        chat("auto", "hi"),
+        &[("authorization", "Bearer sk-alice")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

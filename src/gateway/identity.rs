@@ -13,7 +13,7 @@
 //! and nothing is sent upstream.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
@@ -97,11 +97,13 @@ impl Authenticator {
                         "no API key given; send `Authorization: Bearer <key>`".into(),
                     ));
                 };
+                // The scheme is case-insensitive (RFC 9110); the key is what follows it.
                 let key = value
                     .to_str()
                     .ok()
-                    .and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")))
-                    .map(str::trim)
+                    .and_then(|v| v.trim().split_once(' '))
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, key)| key.trim())
                     .ok_or_else(|| {
                         ApiError::unauthorized(
                             "the `Authorization` header must be `Bearer <key>`".into(),
@@ -126,11 +128,6 @@ impl Authenticator {
         }
         Ok(identity)
     }
-}
-
-/// The files the identity is read from, for the reload watcher.
-pub fn watched(options: &IdentityOptions) -> Option<&Path> {
-    options.keys_file.as_deref()
 }
 
 fn digest(key: &str) -> [u8; 32] {
@@ -210,7 +207,7 @@ mod tests {
         assert_eq!(id.user.as_deref(), Some("alice"));
         assert_eq!(id.role.as_deref(), Some("admin"));
         let id = a
-            .identify(&headers(&[("authorization", "Bearer k2")]))
+            .identify(&headers(&[("authorization", "bearer  k2")]))
             .unwrap();
         assert_eq!((id.user.as_deref(), id.role), (Some("bob"), None));
         assert_eq!(

@@ -236,6 +236,10 @@ impl Gateway {
             match Authenticator::load(&self.options.identity) {
                 Ok(auth) => {
                     self.auth.replace(auth);
+                    (self.log)(&format!(
+                        "routerc serve: reloaded the API keys `{}`",
+                        keys.display()
+                    ));
                 }
                 Err(message) => {
                     self.metrics.reload(false);
