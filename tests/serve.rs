@@ -1345,3 +1345,39 @@ async fn https_backends_are_verified_against_the_roots_and_the_ca_file() {
     let message = v["error"]["message"].as_str().unwrap();
     assert!(message.contains("certificate"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_total_timeout_bounds_its_whole_answer() {
+    // The mock's gate is never opened here: a permit left over would release the stream.
+    let (mock, _gate) = start_mock().await;
+    let policy_text = format!(
+        "signal sluggish: bool = keyword(\"sluggish\")\n\
+         backend slow {{ url: \"http://{mock}/slow/v1\", model: \"model-slow\", timeout: 300ms, max_retries: 0 }}\n\
+         backend t {{ url: \"http://{mock}/a/v1\", model: \"model-t\", timeout: 300ms }}\n\
+         route too_slow priority 1 when sluggish => slow\n\
+         default => t\n"
+    );
+    let g = start_gateway(&policy_text, &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+
+    // No answer within the total timeout (shorter than the first-byte one): 504.
+    let (status, _, v) = call("POST", &url, chat("auto", "sluggish"), &[]).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("total timeout of 300 ms"), "{message}");
+
+    // A stream that outlives it ends with the error event that says so.
+    let body = json!({ "model": "auto", "stream": true,
+                       "messages": [{ "role": "user", "content": "hi" }] })
+    .to_string();
+    let r = send("POST", &url, body, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut body = r.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, "\"n\":1").await;
+    // The mock holds the rest until its gate opens, which it never does here.
+    read_until(&mut body, &mut seen, "data: {\"error\"").await;
+    assert!(seen.contains("total timeout of 300 ms"), "{seen}");
+    assert!(!seen.contains("\"n\":2"));
+}

@@ -6,7 +6,9 @@
 //! the route's fallback backends are tried in order; when every one fails the client gets a
 //! 502, or a 504 if the last failure was a timeout. Once a response has started, it is the
 //! client's: a later failure ends the stream with an error event (see [`super::stream`]).
-//! A 4xx from a backend is its answer to this request and is passed on as it is.
+//! A 4xx from a backend is its answer to this request and is passed on as it is. A backend's
+//! total `timeout` bounds each attempt from sending to the answer's last byte: before the
+//! answer it is a shorter first-byte timeout, after it the stream or body is ended.
 //!
 //! `https://` backends are spoken to with rustls: the webpki roots, plus the operator's own
 //! certificate authorities (`--ca-file`) for private upstreams. Any other scheme is refused
@@ -44,6 +46,8 @@ struct Upstream {
     headers: Vec<(header::HeaderName, HeaderValue)>,
     first_byte: Duration,
     idle: Duration,
+    /// The whole exchange with the backend, from sending to the last byte of its answer.
+    total: Option<Duration>,
     attempts: u32,
     /// Time to response headers, for `/metrics`.
     latency: Arc<Histogram>,
@@ -117,6 +121,7 @@ impl Upstreams {
                     b.timeouts.first_byte_ms.unwrap_or(FIRST_BYTE_MS),
                 ),
                 idle: Duration::from_millis(b.timeouts.idle_ms.unwrap_or(IDLE_MS)),
+                total: b.timeouts.total_ms.map(Duration::from_millis),
                 attempts: 1 + b.max_retries.min(10),
                 latency: metrics.backend(&b.name),
             });
@@ -143,8 +148,10 @@ impl Upstreams {
             };
             let body = Bytes::from(body);
             for _ in 0..up.attempts {
-                match self.attempt(up, body.clone(), extra_headers).await {
-                    Ok(r) => return Ok(respond(up, r, stream, &self.metrics)),
+                // The total timeout counts from each attempt's start.
+                let total = up.total.map(|t| (t, tokio::time::Instant::now() + t));
+                match self.attempt(up, body.clone(), extra_headers, total).await {
+                    Ok(r) => return Ok(respond(up, r, stream, total, &self.metrics)),
                     Err(f) => last = f,
                 }
             }
@@ -160,6 +167,7 @@ impl Upstreams {
         up: &Upstream,
         body: Bytes,
         extra_headers: &[(String, String)],
+        total: Option<(Duration, tokio::time::Instant)>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
         let mut req = Request::builder()
             .method(Method::POST)
@@ -175,12 +183,18 @@ impl Upstreams {
             .body(Full::new(body))
             .map_err(|e| Failure::Other(format!("backend `{}`: bad request: {e}", up.name)))?;
         let started = Instant::now();
-        let response = match tokio::time::timeout(up.first_byte, up.client.request(req)).await {
+        // Whichever comes first: the first-byte timeout or the end of the total one.
+        let (wait, limit) = match total {
+            Some((t, _)) if t < up.first_byte => {
+                (t, format!("its total timeout of {} ms", t.as_millis()))
+            }
+            _ => (up.first_byte, format!("{} ms", up.first_byte.as_millis())),
+        };
+        let response = match tokio::time::timeout(wait, up.client.request(req)).await {
             Err(_) => {
                 return Err(Failure::Timeout(format!(
-                    "backend `{}` did not answer within {} ms",
-                    up.name,
-                    up.first_byte.as_millis()
+                    "backend `{}` did not answer within {limit}",
+                    up.name
                 )))
             }
             Ok(Err(e)) => {
@@ -208,6 +222,7 @@ fn respond(
     up: &Upstream,
     r: hyper::Response<hyper::body::Incoming>,
     stream: bool,
+    total: Option<(Duration, tokio::time::Instant)>,
     metrics: &Arc<Metrics>,
 ) -> Response {
     let status = r.status();
@@ -226,6 +241,7 @@ fn respond(
             r.into_body(),
             Vec::new(),
             up.idle,
+            total,
             up.name.clone(),
             on_failure,
         );
@@ -234,6 +250,9 @@ fn respond(
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         resp
+    } else if let Some((_, end)) = total {
+        let body = until(r.into_body(), end, up.name.clone());
+        super::upstream_response(status, Body::from_stream(body), content_type)
     } else {
         super::upstream_response(status, Body::new(r.into_body()), content_type)
     };
@@ -241,6 +260,39 @@ fn respond(
         response.headers_mut().insert("x-routerc-backend", v);
     }
     response
+}
+
+/// A backend's answer, passed on as it arrives until `end`; past it the body fails, which
+/// aborts the response (the status has been sent, so an error body is no longer possible).
+fn until(
+    body: hyper::body::Incoming,
+    end: tokio::time::Instant,
+    backend: String,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    use http_body_util::BodyExt;
+    futures_util::stream::unfold(Some(body), move |body| {
+        let backend = backend.clone();
+        async move {
+            let mut body = body?;
+            loop {
+                return match tokio::time::timeout_at(end, body.frame()).await {
+                    Ok(Some(Ok(frame))) => match frame.into_data() {
+                        Ok(data) => Some((Ok(data), Some(body))),
+                        // Trailers: chat completions have none worth keeping.
+                        Err(_) => continue,
+                    },
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), None)),
+                    Err(_) => Some((
+                        Err(std::io::Error::other(format!(
+                            "backend `{backend}` did not finish within its total timeout"
+                        ))),
+                        None,
+                    )),
+                };
+            }
+        }
+    })
 }
 
 /// The TLS settings of every https backend: the webpki roots and, when given, the
