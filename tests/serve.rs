@@ -711,7 +711,8 @@ async fn a_changed_policy_is_reloaded_and_a_broken_one_keeps_the_last_good() {
     assert_eq!(answered_by(&g, "hi").await, "a");
 
     // Broken: the gateway says why, rendered like `routerc check`, and keeps serving `a`.
-    std::fs::write(&g.policy, "default => nowhere\n").unwrap();
+    // (Written whole by rename, so no poll can see a half-written file and count twice.)
+    replace_file(&g.policy, "default => nowhere\n");
     wait_log(&g, "failed; still serving the last good policy");
     wait_log(&g, "nowhere");
     wait_log(&g, "1 error");
@@ -726,7 +727,7 @@ async fn a_changed_policy_is_reloaded_and_a_broken_one_keeps_the_last_good() {
         Some(0.0)
     );
 
-    // Fixed, written by rename: the new default route takes effect.
+    // Fixed: the new default route takes effect.
     replace_file(&g.policy, &two_backends(mock, "b"));
     wait_log(&g, "reloaded");
     assert_eq!(answered_by(&g, "hi").await, "b");
@@ -790,7 +791,8 @@ async fn sighup_reloads_a_bundle_and_yaml_reloads_with_its_includes() {
     replace_file(&yaml, &policy("b"));
     wait_log(&g, "reloaded");
     assert_eq!(answered_by(&g, "hi").await, "b");
-    replace_file(&included, &backends("model-b2"));
+    // Written in place this time (truncate, then write), as some editors do.
+    std::fs::write(&included, backends("model-b2")).unwrap();
     wait_log(&g, "reloaded");
     let url = format!("{}/v1/chat/completions", g.base);
     let (_, _, v) = call("POST", &url, chat("auto", "hi"), &[]).await;
