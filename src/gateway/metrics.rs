@@ -169,6 +169,10 @@ pub struct Metrics {
     in_flight: AtomicI64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
+    /// Whether the last reload succeeded (1 until one fails): what an alert watches.
+    last_reload_ok: AtomicU64,
+    /// When the policy being served was loaded, in seconds since the Unix epoch.
+    loaded_at: AtomicU64,
     pub decision: Histogram,
     pub first_byte: Histogram,
     named: Mutex<Named>,
@@ -192,6 +196,8 @@ impl Default for Metrics {
             in_flight: AtomicI64::new(0),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
+            last_reload_ok: AtomicU64::new(1),
+            loaded_at: AtomicU64::new(unix_now()),
             decision: Histogram::new(FAST),
             first_byte: Histogram::new(SLOW),
             named: Mutex::new(Named::default()),
@@ -232,11 +238,13 @@ impl Metrics {
 
     pub fn reload(&self, ok: bool) {
         let c = if ok {
+            self.loaded_at.store(unix_now(), Ordering::Relaxed);
             &self.reloads_ok
         } else {
             &self.reloads_failed
         };
         c.fetch_add(1, Ordering::Relaxed);
+        self.last_reload_ok.store(u64::from(ok), Ordering::Relaxed);
     }
 
     /// The decision counter of a route, made on first use.
@@ -326,6 +334,28 @@ impl Metrics {
         );
         family(
             &mut out,
+            "routerc_last_reload_successful",
+            "gauge",
+            "1 when the last reload succeeded (or none was tried), 0 when it failed",
+        );
+        let _ = writeln!(
+            out,
+            "routerc_last_reload_successful {}",
+            self.last_reload_ok.load(Ordering::Relaxed)
+        );
+        family(
+            &mut out,
+            "routerc_policy_loaded_timestamp_seconds",
+            "gauge",
+            "when the policy being served was loaded, in seconds since the Unix epoch",
+        );
+        let _ = writeln!(
+            out,
+            "routerc_policy_loaded_timestamp_seconds {}",
+            self.loaded_at.load(Ordering::Relaxed)
+        );
+        family(
+            &mut out,
             "routerc_decision_seconds",
             "histogram",
             "time to compute the signals read and decide",
@@ -378,6 +408,12 @@ impl Metrics {
         }
         out
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
