@@ -129,10 +129,10 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         reload_poll_ms: u64,
         /// A client must send its request headers within this many milliseconds.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
         header_timeout_ms: u64,
         /// A client must send its request body within this many milliseconds (else a 408).
-        #[arg(long, default_value_t = 30_000)]
+        #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
         body_timeout_ms: u64,
         /// On SIGTERM or SIGINT, how long in milliseconds requests and streams in flight may
         /// take to finish before the gateway exits.

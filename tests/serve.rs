@@ -607,32 +607,44 @@ fn refused(policy_text: &str, extra: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn what_the_gateway_cannot_serve_stops_it_at_start_up() {
     let good = "backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n";
-    let cases: [(&str, &[&str], &str); 5] = [
-        ("default => nowhere\n", &[], "nowhere"),
+    // Exit 1 for what cannot be served, 2 for a usage error.
+    let cases: [(&str, &[&str], i32, &str); 7] = [
+        ("default => nowhere\n", &[], 1, "nowhere"),
         (
             good,
             &["--api-keys", "{dir}/empty-keys"],
+            1,
             "holds no API keys",
         ),
         (
             good,
             &["--api-keys", "{dir}/missing"],
+            1,
             "cannot read the API keys",
         ),
         (
             good,
             &["--ca-file", "{dir}/not-pem"],
+            1,
             "holds no certificate",
         ),
         (
             good,
             &["--ca-file", "{dir}/missing"],
+            1,
             "cannot read the CA file",
         ),
+        (
+            good,
+            &["--trust-role-header", "X Role"],
+            1,
+            "`X Role` is not a valid header name",
+        ),
+        (good, &["--header-timeout-ms", "0"], 2, "0 is not in 1.."),
     ];
-    for (policy, extra, says) in cases {
+    for (policy, extra, want, says) in cases {
         let (code, err) = refused(policy, extra);
-        assert_eq!(code, Some(1), "{extra:?}: {err}");
+        assert_eq!(code, Some(want), "{extra:?}: {err}");
         assert!(err.contains(says), "{extra:?}: {err}");
     }
 }

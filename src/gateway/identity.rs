@@ -74,10 +74,18 @@ impl Authenticator {
                 return Err(format!("`{KEYS_ENV}` is set but holds no API keys"));
             }
         }
+        let header = |name: &Option<String>| -> Result<Option<String>, String> {
+            match name {
+                None => Ok(None),
+                Some(n) => axum::http::HeaderName::try_from(n.as_str())
+                    .map(|h| Some(h.as_str().to_string()))
+                    .map_err(|_| format!("`{n}` is not a valid header name")),
+            }
+        };
         Ok(Authenticator {
             keys,
-            user_header: options.user_header.as_ref().map(|h| h.to_ascii_lowercase()),
-            role_header: options.role_header.as_ref().map(|h| h.to_ascii_lowercase()),
+            user_header: header(&options.user_header)?,
+            role_header: header(&options.role_header)?,
         })
     }
 
