@@ -2,6 +2,11 @@
 //! upstream running inside the test. The mock echoes what it received, so the tests see the
 //! rewrite the backend saw; paths choose its behaviour (`/a`, `/b` answer, `/fail` answers
 //! 500, `/drop` breaks a stream after its first event).
+//!
+//! The operations tests drive the process as an operator would: they edit its policy and key
+//! files, send it SIGHUP and SIGTERM, scrape `/metrics`, talk raw TCP to it, and put the mock
+//! behind TLS with a certificate authority made in the test. Every wait is bounded; no
+//! assertion depends on how long something took.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
