@@ -1,11 +1,10 @@
 //! Step two: the signals a policy reads, computed from the request when the engine first
 //! needs them (a route that is decided before a signal is reached never pays for it).
 //!
-//! Computed here: `keyword`, `regex`, `header`, `length.*`, `request.model` and `identity.*`
-//! (from the caller the gateway authenticated, never from a client's header). Not yet:
-//! classifiers, token classifiers, example similarity, `language` and the external families
-//! of converted configs; they are absent, so every test on them is false (the models are
-//! wired in by the signals work).
+//! Computed here: `keyword`, `regex`, `header`, `length.*` and `request.model`. Not yet:
+//! classifiers, token classifiers, example similarity, `language`, `identity.*` and the
+//! external families of converted configs; they are absent, so every test on them is false
+//! (the models are wired in by the signals work, identity by API keys).
 //!
 //! `length.tokens` is approximated as one token per four characters, rounded up: the usual
 //! figure for English with GPT-style tokenizers, and no tokenizer to load.
@@ -42,7 +41,8 @@ enum Compute {
         text: TextSource,
     },
     RequestModel,
-    /// `identity.user` (true) or `identity.role` (false), from the authenticated caller.
+    /// `identity.user` (true) or `identity.role` (false): the caller the gateway
+    /// authenticated (API key or trusted proxy header), never a client's own header.
     Identity {
         user: bool,
     },
