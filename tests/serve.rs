@@ -976,6 +976,16 @@ async fn metrics_count_requests_decisions_signals_backends_and_errors() {
         metric(&text, "routerc_upstream_seconds_count{backend=\"down\"}"),
         Some(0.0)
     );
+    for (backend, reason, n) in [
+        ("failing", "status_5xx", 1.0),
+        ("down", "connect", 1.0),
+        ("down", "timeout", 0.0),
+        ("a", "connect", 0.0),
+    ] {
+        let series =
+            format!("routerc_upstream_failures_total{{backend=\"{backend}\",reason=\"{reason}\"}}");
+        assert_eq!(metric(&text, &series), Some(n), "{series}");
+    }
     assert_eq!(
         metric(&text, "routerc_time_to_first_byte_seconds_count"),
         Some(3.0)

@@ -183,7 +183,50 @@ pub struct Metrics {
 struct Named {
     routes: BTreeMap<String, Arc<AtomicU64>>,
     signals: BTreeMap<String, Arc<Histogram>>,
-    backends: BTreeMap<String, Arc<Histogram>>,
+    backends: BTreeMap<String, Arc<BackendSeries>>,
+}
+
+/// Why an attempt to a backend failed (each is retried or falls back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// No connection, or it broke before the answer.
+    Connect,
+    /// No response headers within the first-byte (or total) timeout.
+    Timeout,
+    /// A 5xx status.
+    Status,
+}
+
+impl AttemptFailure {
+    const ALL: [AttemptFailure; 3] = [
+        AttemptFailure::Connect,
+        AttemptFailure::Timeout,
+        AttemptFailure::Status,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            AttemptFailure::Connect => "connect",
+            AttemptFailure::Timeout => "timeout",
+            AttemptFailure::Status => "status_5xx",
+        }
+    }
+}
+
+/// A backend's series: time to response headers and failed attempts by reason.
+pub struct BackendSeries {
+    pub latency: Histogram,
+    failures: [AtomicU64; AttemptFailure::ALL.len()],
+}
+
+impl BackendSeries {
+    pub fn failed(&self, why: AttemptFailure) {
+        let i = AttemptFailure::ALL
+            .iter()
+            .position(|&f| f == why)
+            .unwrap_or(0);
+        self.failures[i].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Default for Metrics {
@@ -263,13 +306,18 @@ impl Metrics {
             .clone()
     }
 
-    /// The histogram of a backend's time to response headers.
-    pub fn backend(&self, name: &str) -> Arc<Histogram> {
+    /// The series of a backend.
+    pub fn backend(&self, name: &str) -> Arc<BackendSeries> {
         let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
         named
             .backends
             .entry(name.to_string())
-            .or_insert_with(|| Arc::new(Histogram::new(SLOW)))
+            .or_insert_with(|| {
+                Arc::new(BackendSeries {
+                    latency: Histogram::new(SLOW),
+                    failures: std::array::from_fn(|_| AtomicU64::new(0)),
+                })
+            })
             .clone()
     }
 
@@ -402,9 +450,29 @@ impl Metrics {
             "histogram",
             "time from sending a request to a backend to its response headers, by backend",
         );
-        for (backend, h) in &named.backends {
+        for (backend, series) in &named.backends {
             let labels = format!("backend=\"{}\"", escape(backend));
-            h.render(&mut out, "routerc_upstream_seconds", &labels);
+            series
+                .latency
+                .render(&mut out, "routerc_upstream_seconds", &labels);
+        }
+        family(
+            &mut out,
+            "routerc_upstream_failures_total",
+            "counter",
+            "attempts to a backend that failed before its answer (then retried or fallen back \
+             from), by backend and reason",
+        );
+        for (backend, series) in &named.backends {
+            for (i, why) in AttemptFailure::ALL.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "routerc_upstream_failures_total{{backend=\"{}\",reason=\"{}\"}} {}",
+                    escape(backend),
+                    why.label(),
+                    series.failures[i].load(Ordering::Relaxed)
+                );
+            }
         }
         out
     }

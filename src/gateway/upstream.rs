@@ -31,7 +31,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::engine::ir::BackendDecl;
 
 use super::error::ApiError;
-use super::metrics::{ErrorKind, Histogram, Metrics};
+use super::metrics::{AttemptFailure, BackendSeries, ErrorKind, Metrics};
 use super::stream;
 
 const CONNECT_MS: u64 = 5_000;
@@ -49,8 +49,8 @@ struct Upstream {
     /// The whole exchange with the backend, from sending to the last byte of its answer.
     total: Option<Duration>,
     attempts: u32,
-    /// Time to response headers, for `/metrics`.
-    latency: Arc<Histogram>,
+    /// Time to response headers and failed attempts, for `/metrics`.
+    series: Arc<BackendSeries>,
 }
 
 pub struct Upstreams {
@@ -123,7 +123,7 @@ impl Upstreams {
                 idle: Duration::from_millis(b.timeouts.idle_ms.unwrap_or(IDLE_MS)),
                 total: b.timeouts.total_ms.map(Duration::from_millis),
                 attempts: 1 + b.max_retries.min(10),
-                latency: metrics.backend(&b.name),
+                series: metrics.backend(&b.name),
             });
         }
         Ok(Upstreams {
@@ -192,22 +192,25 @@ impl Upstreams {
         };
         let response = match tokio::time::timeout(wait, up.client.request(req)).await {
             Err(_) => {
+                up.series.failed(AttemptFailure::Timeout);
                 return Err(Failure::Timeout(format!(
                     "backend `{}` did not answer within {limit}",
                     up.name
-                )))
+                )));
             }
             Ok(Err(e)) => {
                 let mut reason = e.to_string();
                 if let Some(source) = std::error::Error::source(&e) {
                     reason = format!("{reason}: {source}");
                 }
+                up.series.failed(AttemptFailure::Connect);
                 return Err(Failure::Other(format!("backend `{}`: {reason}", up.name)));
             }
             Ok(Ok(r)) => r,
         };
-        up.latency.observe(started.elapsed());
+        up.series.latency.observe(started.elapsed());
         if response.status().is_server_error() {
+            up.series.failed(AttemptFailure::Status);
             return Err(Failure::Other(format!(
                 "backend `{}` answered {}",
                 up.name,
