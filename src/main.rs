@@ -3,6 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -123,6 +124,34 @@ enum Command {
         /// The largest request body accepted, in bytes (larger ones get a 413).
         #[arg(long, default_value_t = 4 << 20)]
         max_body: usize,
+        /// How often, in milliseconds, the policy's files are checked for changes to reload
+        /// them; 0 reloads only on SIGHUP.
+        #[arg(long, default_value_t = 500)]
+        reload_poll_ms: u64,
+        /// A client must send its request headers within this many milliseconds.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout_ms: u64,
+        /// A client must send its request body within this many milliseconds (else a 408).
+        #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+        body_timeout_ms: u64,
+        /// On SIGTERM or SIGINT, how long in milliseconds requests and streams in flight may
+        /// take to finish before the gateway exits.
+        #[arg(long, default_value_t = 30_000)]
+        drain_timeout_ms: u64,
+        /// A PEM file of certificate authorities trusted for https backends, besides the
+        /// built-in web roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// A file of API keys, one `KEY USER [ROLE]` a line; requests must then carry
+        /// `Authorization: Bearer KEY` (the `ROUTERC_API_KEYS` variable may hold more).
+        #[arg(long)]
+        api_keys: Option<PathBuf>,
+        /// A header, set by a trusted proxy in front, that gives the caller's user.
+        #[arg(long)]
+        trust_user_header: Option<String>,
+        /// A header, set by a trusted proxy in front, that gives the caller's role.
+        #[arg(long)]
+        trust_role_header: Option<String>,
     },
 }
 
@@ -194,14 +223,32 @@ fn main() -> ExitCode {
             listen,
             auto_models,
             max_body,
-        } => serve(
-            &policy,
-            routerc::gateway::Options {
-                listen,
-                auto_models,
-                max_body,
+            reload_poll_ms,
+            header_timeout_ms,
+            body_timeout_ms,
+            drain_timeout_ms,
+            ca_file,
+            api_keys,
+            trust_user_header,
+            trust_role_header,
+        } => serve(routerc::gateway::Options {
+            policy,
+            listen,
+            auto_models,
+            max_body,
+            reload_poll: (reload_poll_ms > 0).then(|| Duration::from_millis(reload_poll_ms)),
+            header_timeout: Duration::from_millis(header_timeout_ms),
+            body_timeout: Duration::from_millis(body_timeout_ms),
+            drain_timeout: Duration::from_millis(drain_timeout_ms),
+            ca_file,
+            identity: routerc::gateway::identity::IdentityOptions {
+                keys_file: api_keys,
+                keys_env: std::env::var(routerc::gateway::identity::KEYS_ENV).ok(),
+                user_header: trust_user_header,
+                role_header: trust_role_header,
             },
-        ),
+            color: io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }),
         Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -348,17 +395,10 @@ fn compiled(program: engine::ir::Program, emit: engine::jit::Emit) -> Result<Com
     })
 }
 
-fn serve(policy: &Path, options: routerc::gateway::Options) -> ExitCode {
-    let loaded = match load(policy) {
-        Ok(l) => l,
-        Err(code) => return ExitCode::from(code),
-    };
-    let engine = match compiled(loaded.program, engine::jit::Emit::default()) {
-        Ok(c) => c,
-        Err(code) => return ExitCode::from(code),
-    };
+fn serve(options: routerc::gateway::Options) -> ExitCode {
     let listening = |addr| eprintln!("routerc serve: listening on http://{addr}");
-    match routerc::gateway::run(engine, options, listening) {
+    let log: routerc::gateway::Log = std::sync::Arc::new(|line: &str| eprintln!("{line}"));
+    match routerc::gateway::run(options, listening, log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

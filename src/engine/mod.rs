@@ -322,24 +322,25 @@ pub fn explain(
 ///
 /// A request takes the current policy (an `Arc`) and decides on it to the end; a reload
 /// swaps in a new one without waiting for them. The old policy, with its native code, is
-/// freed when the last request holding it finishes.
-pub struct Live {
-    current: arc_swap::ArcSwap<CompiledPolicy>,
+/// freed when the last request holding it finishes. `T` is the compiled policy, or what a
+/// server keeps beside it that must change with it in one swap (the gateway's upstreams).
+pub struct Live<T = CompiledPolicy> {
+    current: arc_swap::ArcSwap<T>,
 }
 
-impl Live {
-    pub fn new(policy: CompiledPolicy) -> Live {
+impl<T> Live<T> {
+    pub fn new(policy: T) -> Live<T> {
         Live {
             current: arc_swap::ArcSwap::from_pointee(policy),
         }
     }
 
-    pub fn current(&self) -> Arc<CompiledPolicy> {
+    pub fn current(&self) -> Arc<T> {
         self.current.load_full()
     }
 
     /// Makes `policy` the one new requests see; returns the one it replaces.
-    pub fn replace(&self, policy: CompiledPolicy) -> Arc<CompiledPolicy> {
+    pub fn replace(&self, policy: T) -> Arc<T> {
         self.current.swap(Arc::new(policy))
     }
 }

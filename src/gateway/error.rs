@@ -5,6 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::metrics::ErrorKind;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -72,6 +74,40 @@ impl ApiError {
         ApiError {
             code: Some("rejected_by_policy"),
             ..ApiError::new(status, "invalid_request_error", message)
+        }
+    }
+
+    /// A missing or unknown API key (OpenAI's `invalid_api_key`).
+    pub fn unauthorized(message: String) -> ApiError {
+        ApiError {
+            code: Some("invalid_api_key"),
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", message)
+        }
+    }
+
+    /// A request body that did not arrive within the request timeout.
+    pub fn request_timeout(limit_ms: u128) -> ApiError {
+        ApiError {
+            code: Some("request_timeout"),
+            ..ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                format!("the request body did not arrive within {limit_ms} ms"),
+            )
+        }
+    }
+
+    /// How `/metrics` counts this error.
+    pub fn kind(&self) -> ErrorKind {
+        match (self.status.as_u16(), self.code) {
+            (_, Some("model_not_found")) => ErrorKind::UnknownModel,
+            (_, Some("rejected_by_policy")) => ErrorKind::Rejected,
+            (_, Some("upstream_timeout")) => ErrorKind::UpstreamTimeout,
+            (_, Some("upstream_error")) => ErrorKind::Upstream,
+            (_, Some("request_timeout")) => ErrorKind::RequestTimeout,
+            (401, _) => ErrorKind::Unauthorized,
+            (413, _) => ErrorKind::TooLarge,
+            _ => ErrorKind::BadRequest,
         }
     }
 

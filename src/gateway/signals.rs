@@ -16,6 +16,7 @@ use crate::engine::frame::{Frame, SignalSource};
 use crate::engine::ir::Program;
 use crate::policy::{Extractor, KeywordMode, LengthUnit, TextSource};
 
+use super::identity::Identity;
 use super::request::ChatRequest;
 
 /// What to compute for each signal, prepared once per policy (regexes compiled, keywords
@@ -40,6 +41,11 @@ enum Compute {
         text: TextSource,
     },
     RequestModel,
+    /// `identity.user` (true) or `identity.role` (false): the caller the gateway
+    /// authenticated (API key or trusted proxy header), never a client's own header.
+    Identity {
+        user: bool,
+    },
     /// Not computed by this gateway yet: absent.
     Absent,
 }
@@ -77,11 +83,13 @@ impl SignalPlan {
                     text: *text,
                 },
                 Extractor::RequestModel => Compute::RequestModel,
+                Extractor::Identity { field } => Compute::Identity {
+                    user: field == "user",
+                },
                 Extractor::Classifier { .. }
                 | Extractor::TokenClassifier { .. }
                 | Extractor::Examples { .. }
                 | Extractor::Language { .. }
-                | Extractor::Identity { .. }
                 | Extractor::External { .. } => Compute::Absent,
             });
         }
@@ -94,6 +102,7 @@ pub struct RequestSignals<'a> {
     plan: &'a SignalPlan,
     request: &'a ChatRequest,
     headers: &'a HeaderMap,
+    identity: Option<&'a Identity>,
     texts: [Option<String>; 3],
     lowered: [Option<String>; 3],
 }
@@ -108,9 +117,16 @@ impl<'a> RequestSignals<'a> {
             plan,
             request,
             headers,
+            identity: None,
             texts: [None, None, None],
             lowered: [None, None, None],
         }
+    }
+
+    /// The caller as authenticated by the gateway, for `identity.*` (absent without it).
+    pub fn with_identity(mut self, identity: &'a Identity) -> RequestSignals<'a> {
+        self.identity = Some(identity);
+        self
     }
 
     fn text(&mut self, source: TextSource) -> &str {
@@ -213,6 +229,19 @@ impl SignalSource for RequestSignals<'_> {
                 frame.set_number(signal, n as f64)
             }
             Compute::RequestModel => frame.set_string(signal, &self.request.model),
+            Compute::Identity { user } => {
+                let field = self.identity.and_then(|i| match user {
+                    true => i.user.as_deref(),
+                    false => i.role.as_deref(),
+                });
+                match field {
+                    Some(v) => frame.set_string(signal, v),
+                    None => {
+                        frame.set_absent(signal);
+                        Ok(())
+                    }
+                }
+            }
             Compute::Absent => {
                 frame.set_absent(signal);
                 Ok(())

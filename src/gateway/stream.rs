@@ -6,10 +6,13 @@
 //! plug in here instead of running a second proxy. Nothing waits for more than one event: an
 //! incomplete event is held only until its end arrives.
 //!
-//! An upstream that fails mid-stream (connection lost, idle for too long) ends the stream with
+//! An upstream that fails mid-stream (connection lost, idle for too long, past the backend's
+//! total timeout) ends the stream with
 //! one `data: {"error": …}` event, so clients see why instead of a silent truncation.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
@@ -96,7 +99,11 @@ struct State {
     splitter: EventSplitter,
     stages: Vec<Box<dyn StreamStage>>,
     idle: Duration,
+    /// The backend's total timeout: when it passes and the end it must come by.
+    total: Option<(Duration, Instant)>,
     backend: String,
+    /// Told once when the upstream breaks the stream (for `/metrics`).
+    on_failure: Option<Box<dyn FnOnce() + Send>>,
     done: bool,
 }
 
@@ -106,14 +113,18 @@ pub fn relay(
     body: Incoming,
     stages: Vec<Box<dyn StreamStage>>,
     idle: Duration,
+    total: Option<(Duration, Instant)>,
     backend: String,
+    on_failure: Box<dyn FnOnce() + Send>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let state = State {
         body,
         splitter: EventSplitter::default(),
         stages,
         idle,
+        total,
         backend,
+        on_failure: Some(on_failure),
         done: false,
     };
     futures_util::stream::unfold(state, |mut s| async move {
@@ -121,7 +132,11 @@ pub fn relay(
             if s.done {
                 return None;
             }
-            let frame = tokio::time::timeout(s.idle, s.body.frame()).await;
+            let wait = match s.total {
+                Some((_, end)) => s.idle.min(end.saturating_duration_since(Instant::now())),
+                None => s.idle,
+            };
+            let frame = tokio::time::timeout(wait, s.body.frame()).await;
             let mut events = Vec::new();
             let mut end = false;
             let mut failure = None;
@@ -136,11 +151,18 @@ pub fn relay(
                     failure = Some(format!("backend `{}` failed mid-stream: {e}", s.backend));
                 }
                 Err(_) => {
-                    failure = Some(format!(
-                        "backend `{}` sent nothing for {} ms",
-                        s.backend,
-                        s.idle.as_millis()
-                    ));
+                    failure = Some(match s.total {
+                        Some((total, end)) if Instant::now() >= end => format!(
+                            "backend `{}` did not finish within its total timeout of {} ms",
+                            s.backend,
+                            total.as_millis()
+                        ),
+                        _ => format!(
+                            "backend `{}` sent nothing for {} ms",
+                            s.backend,
+                            s.idle.as_millis()
+                        ),
+                    });
                 }
             }
             if end || failure.is_some() {
@@ -156,6 +178,9 @@ pub fn relay(
                 s.done = true;
             } else if let Some(message) = failure {
                 out.push(error_event(&message));
+                if let Some(told) = s.on_failure.take() {
+                    told();
+                }
                 s.done = true;
             }
             if !out.is_empty() {

@@ -6,18 +6,24 @@
 //! the route's fallback backends are tried in order; when every one fails the client gets a
 //! 502, or a 504 if the last failure was a timeout. Once a response has started, it is the
 //! client's: a later failure ends the stream with an error event (see [`super::stream`]).
-//! A 4xx from a backend is its answer to this request and is passed on as it is.
+//! A 4xx from a backend is its answer to this request and is passed on as it is. A backend's
+//! total `timeout` bounds each attempt from sending to the answer's last byte: before the
+//! answer it is a shorter first-byte timeout, after it the stream or body is ended.
 //!
-//! Plain `http://` only in this increment: a policy with an `https://` backend is refused at
-//! start-up with that reason rather than failing each request.
+//! `https://` backends are spoken to with rustls: the webpki roots, plus the operator's own
+//! certificate authorities (`--ca-file`) for private upstreams. Any other scheme is refused
+//! when the policy is loaded, not on each request.
 
-use std::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -25,6 +31,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::engine::ir::BackendDecl;
 
 use super::error::ApiError;
+use super::metrics::{AttemptFailure, BackendSeries, ErrorKind, Metrics};
 use super::stream;
 
 const CONNECT_MS: u64 = 5_000;
@@ -34,16 +41,21 @@ const IDLE_MS: u64 = 60_000;
 struct Upstream {
     name: String,
     uri: Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// Header pairs sent on every request: the API key and the backend's static headers.
     headers: Vec<(header::HeaderName, HeaderValue)>,
     first_byte: Duration,
     idle: Duration,
+    /// The whole exchange with the backend, from sending to the last byte of its answer.
+    total: Option<Duration>,
     attempts: u32,
+    /// Time to response headers and failed attempts, for `/metrics`.
+    series: Arc<BackendSeries>,
 }
 
 pub struct Upstreams {
     backends: Vec<Upstream>,
+    metrics: Arc<Metrics>,
 }
 
 enum Failure {
@@ -52,25 +64,36 @@ enum Failure {
 }
 
 impl Upstreams {
-    pub fn new(decls: &[BackendDecl]) -> Result<Upstreams, String> {
+    /// Clients for the backends of a policy; `tls` is shared by every https backend.
+    pub fn new(
+        decls: &[BackendDecl],
+        tls: &Arc<rustls::ClientConfig>,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Upstreams, String> {
         let mut backends = Vec::with_capacity(decls.len());
         for b in decls {
             let url = format!("{}/chat/completions", b.url.trim_end_matches('/'));
             let uri: Uri = url
                 .parse()
                 .map_err(|e| format!("backend `{}`: invalid url `{}`: {e}", b.name, b.url))?;
-            if uri.scheme_str() != Some("http") {
+            if !matches!(uri.scheme_str(), Some("http" | "https")) {
                 return Err(format!(
-                    "backend `{}`: `{}` is not an http:// url; https upstreams are not supported by \
-                     this version of the gateway yet",
+                    "backend `{}`: `{}` is neither an http:// nor an https:// url",
                     b.name, b.url
                 ));
             }
             let mut connector = HttpConnector::new();
             connector.set_nodelay(true);
+            // The TLS layer hands the connector https urls too.
+            connector.enforce_http(false);
             connector.set_connect_timeout(Some(Duration::from_millis(
                 b.timeouts.connect_ms.unwrap_or(CONNECT_MS),
             )));
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(rustls::ClientConfig::clone(tls))
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(connector);
             let client = Client::builder(TokioExecutor::new()).build(connector);
             let mut headers = Vec::new();
             if let Some(var) = &b.api_key_env {
@@ -98,10 +121,15 @@ impl Upstreams {
                     b.timeouts.first_byte_ms.unwrap_or(FIRST_BYTE_MS),
                 ),
                 idle: Duration::from_millis(b.timeouts.idle_ms.unwrap_or(IDLE_MS)),
+                total: b.timeouts.total_ms.map(Duration::from_millis),
                 attempts: 1 + b.max_retries.min(10),
+                series: metrics.backend(&b.name),
             });
         }
-        Ok(Upstreams { backends })
+        Ok(Upstreams {
+            backends,
+            metrics: metrics.clone(),
+        })
     }
 
     /// Sends `bodies[i]` to `order[i]` until a backend answers. The response is the client's
@@ -120,8 +148,10 @@ impl Upstreams {
             };
             let body = Bytes::from(body);
             for _ in 0..up.attempts {
-                match self.attempt(up, body.clone(), extra_headers).await {
-                    Ok(r) => return Ok(respond(up, r, stream)),
+                // The total timeout counts from each attempt's start.
+                let total = up.total.map(|t| (t, tokio::time::Instant::now() + t));
+                match self.attempt(up, body.clone(), extra_headers, total).await {
+                    Ok(r) => return Ok(respond(up, r, stream, total, &self.metrics)),
                     Err(f) => last = f,
                 }
             }
@@ -137,6 +167,7 @@ impl Upstreams {
         up: &Upstream,
         body: Bytes,
         extra_headers: &[(String, String)],
+        total: Option<(Duration, tokio::time::Instant)>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
         let mut req = Request::builder()
             .method(Method::POST)
@@ -151,24 +182,35 @@ impl Upstreams {
         let req = req
             .body(Full::new(body))
             .map_err(|e| Failure::Other(format!("backend `{}`: bad request: {e}", up.name)))?;
-        let response = match tokio::time::timeout(up.first_byte, up.client.request(req)).await {
+        let started = Instant::now();
+        // Whichever comes first: the first-byte timeout or the end of the total one.
+        let (wait, limit) = match total {
+            Some((t, _)) if t < up.first_byte => {
+                (t, format!("its total timeout of {} ms", t.as_millis()))
+            }
+            _ => (up.first_byte, format!("{} ms", up.first_byte.as_millis())),
+        };
+        let response = match tokio::time::timeout(wait, up.client.request(req)).await {
             Err(_) => {
+                up.series.failed(AttemptFailure::Timeout);
                 return Err(Failure::Timeout(format!(
-                    "backend `{}` did not answer within {} ms",
-                    up.name,
-                    up.first_byte.as_millis()
-                )))
+                    "backend `{}` did not answer within {limit}",
+                    up.name
+                )));
             }
             Ok(Err(e)) => {
                 let mut reason = e.to_string();
                 if let Some(source) = std::error::Error::source(&e) {
                     reason = format!("{reason}: {source}");
                 }
+                up.series.failed(AttemptFailure::Connect);
                 return Err(Failure::Other(format!("backend `{}`: {reason}", up.name)));
             }
             Ok(Ok(r)) => r,
         };
+        up.series.latency.observe(started.elapsed());
         if response.status().is_server_error() {
+            up.series.failed(AttemptFailure::Status);
             return Err(Failure::Other(format!(
                 "backend `{}` answered {}",
                 up.name,
@@ -179,7 +221,13 @@ impl Upstreams {
     }
 }
 
-fn respond(up: &Upstream, r: hyper::Response<hyper::body::Incoming>, stream: bool) -> Response {
+fn respond(
+    up: &Upstream,
+    r: hyper::Response<hyper::body::Incoming>,
+    stream: bool,
+    total: Option<(Duration, tokio::time::Instant)>,
+    metrics: &Arc<Metrics>,
+) -> Response {
     let status = r.status();
     let content_type = r
         .headers()
@@ -190,12 +238,24 @@ fn respond(up: &Upstream, r: hyper::Response<hyper::body::Incoming>, stream: boo
         .to_str()
         .is_ok_and(|c| c.starts_with("text/event-stream"));
     let mut response = if stream && status == StatusCode::OK && is_sse {
-        let events = stream::relay(r.into_body(), Vec::new(), up.idle, up.name.clone());
+        let metrics = metrics.clone();
+        let on_failure = Box::new(move || metrics.error(ErrorKind::Stream));
+        let events = stream::relay(
+            r.into_body(),
+            Vec::new(),
+            up.idle,
+            total,
+            up.name.clone(),
+            on_failure,
+        );
         let mut resp = super::upstream_response(status, Body::from_stream(events), content_type);
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         resp
+    } else if let Some((_, end)) = total {
+        let body = until(r.into_body(), end, up.name.clone());
+        super::upstream_response(status, Body::from_stream(body), content_type)
     } else {
         super::upstream_response(status, Body::new(r.into_body()), content_type)
     };
@@ -203,4 +263,70 @@ fn respond(up: &Upstream, r: hyper::Response<hyper::body::Incoming>, stream: boo
         response.headers_mut().insert("x-routerc-backend", v);
     }
     response
+}
+
+/// A backend's answer, passed on as it arrives until `end`; past it the body fails, which
+/// aborts the response (the status has been sent, so an error body is no longer possible).
+fn until(
+    body: hyper::body::Incoming,
+    end: tokio::time::Instant,
+    backend: String,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    use http_body_util::BodyExt;
+    futures_util::stream::unfold(Some(body), move |body| {
+        let backend = backend.clone();
+        async move {
+            let mut body = body?;
+            loop {
+                return match tokio::time::timeout_at(end, body.frame()).await {
+                    Ok(Some(Ok(frame))) => match frame.into_data() {
+                        Ok(data) => Some((Ok(data), Some(body))),
+                        // Trailers: chat completions have none worth keeping.
+                        Err(_) => continue,
+                    },
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), None)),
+                    Err(_) => Some((
+                        Err(std::io::Error::other(format!(
+                            "backend `{backend}` did not finish within its total timeout"
+                        ))),
+                        None,
+                    )),
+                };
+            }
+        }
+    })
+}
+
+/// The TLS settings of every https backend: the webpki roots and, when given, the
+/// certificate authorities of a PEM file (a private CA in front of on-prem models).
+pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let shown = path.display();
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("cannot read the CA file `{shown}`: {e}"))?;
+        let mut added = 0;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("the CA file `{shown}`: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("the CA file `{shown}`: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!("the CA file `{shown}` holds no certificate"));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
