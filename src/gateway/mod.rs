@@ -6,8 +6,11 @@
 //! upstream body, [`upstream`] sends it (with retries and fallbacks), and [`stream`] relays
 //! server-sent events. [`error`] shapes what the gateway answers itself.
 //!
+//! Deciding may run models (milliseconds of CPU): when the policy has model-backed signals the
+//! decision runs on tokio's blocking pool, never on the workers that serve connections.
+//!
 //! Not yet here (see docs/gateway.md): https upstreams, hot reload, identity from API keys,
-//! `/metrics`, and the model-backed signals.
+//! `/metrics`.
 
 pub mod error;
 pub mod json_text;
@@ -31,9 +34,9 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
 use crate::engine::{CompiledPolicy, Live, Outcome, Rewrite};
+use crate::signals::{RequestSignals, SignalPlan};
 use error::ApiError;
 use request::ChatRequest;
-use signals::{RequestSignals, SignalPlan};
 use upstream::Upstreams;
 
 /// How the gateway runs, from the command line.
@@ -65,8 +68,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(policy: CompiledPolicy, options: Options) -> Result<Gateway, String> {
-        let plan = SignalPlan::new(policy.program())?;
+    /// `plan` is the policy's signals, prepared (models loaded) by the caller.
+    pub fn new(
+        policy: CompiledPolicy,
+        plan: SignalPlan,
+        options: Options,
+    ) -> Result<Gateway, String> {
         let upstreams = Upstreams::new(&policy.program().backends)?;
         Ok(Gateway {
             live: Live::new(policy),
@@ -81,8 +88,8 @@ impl Gateway {
             .route("/v1/chat/completions", post(chat_completions))
             .route("/v1/models", get(models))
             .route("/healthz", get(|| async { "ok\n" }))
-            // Ready as soon as the policy is compiled, which happens before the socket opens;
-            // model-backed signals will make this wait for their models.
+            // Ready as soon as the policy is compiled and its models loaded, which happens
+            // before the socket opens.
             .route("/readyz", get(|| async { "ready\n" }))
             .with_state(self)
     }
@@ -93,6 +100,7 @@ impl Gateway {
 /// prints it, since nothing under `src/` but the CLI prints.
 pub fn run(
     policy: CompiledPolicy,
+    plan: SignalPlan,
     options: Options,
     listening: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
@@ -107,7 +115,7 @@ pub fn run(
         let addr: SocketAddr = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
-        let gateway = Arc::new(Gateway::new(policy, options)?);
+        let gateway = Arc::new(Gateway::new(policy, plan, options)?);
         listening(addr);
         axum::serve(listener, gateway.router())
             .with_graceful_shutdown(shutdown())
@@ -199,7 +207,30 @@ async fn chat_completions(State(g): State<Arc<Gateway>>, req: Request) -> Respon
         Err(e) => return e.into_response(),
     };
     let policy = g.live.current();
-    let plan = match decide(&g, &policy, &request, &parts.headers) {
+    let decided = if g.plan.runs_models() && g.options.auto_models.contains(&request.model) {
+        // Models run for milliseconds: off the async workers, on the blocking pool.
+        let (g2, policy2, headers) = (g.clone(), policy.clone(), parts.headers);
+        let request = Arc::new(request);
+        let request2 = request.clone();
+        let joined =
+            tokio::task::spawn_blocking(move || decide(&g2, &policy2, &request2, &headers)).await;
+        match joined {
+            Ok(decided) => (decided, request),
+            Err(e) => {
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    format!("deciding the request failed: {e}"),
+                )
+                .into_response()
+            }
+        }
+    } else {
+        let decided = decide(&g, &policy, &request, &parts.headers);
+        (decided, Arc::new(request))
+    };
+    let (decided, request) = decided;
+    let plan = match decided {
         Ok(p) => p,
         Err((e, headers)) => return with_headers(e.into_response(), headers),
     };
@@ -269,7 +300,9 @@ fn decide(
     let started = Instant::now();
     let mut frame = policy.frame();
     let mut choices = policy.choices();
-    let mut source = RequestSignals::new(&g.plan, request, headers);
+    let input = signals::input(request, headers);
+    let mut source = RequestSignals::new(&g.plan, &input);
+    source.prefetch();
     let route = policy.decide(&mut frame, &mut source, &mut choices);
     let decision = policy.decision(route, &choices, &frame);
     let nanos = started.elapsed().as_nanos();
