@@ -352,7 +352,11 @@ pub fn read_examples(file: &str, policy_dir: Option<&Path>) -> Result<Vec<String
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         (
-            format!("cannot read the examples file `{}`: {e}", path.display()),
+            format!(
+                "cannot read the examples file `{}`: {}",
+                path.display(),
+                e.to_string().to_lowercase()
+            ),
             None,
         )
     })?;

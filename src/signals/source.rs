@@ -14,6 +14,10 @@ use super::models::entity_type;
 use super::pii;
 use super::plan::{Compute, SignalPlan};
 
+/// A model's entity counts when the mean probability of its tokens' labels is at least this:
+/// the label beat every other one for each token, and clearly.
+pub const MIN_ENTITY_SCORE: f32 = 0.5;
+
 /// A computed value, before it goes into a frame.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -305,6 +309,9 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
                             let Some(ty) = entity_type(&e.label) else {
                                 continue;
                             };
+                            if e.score < MIN_ENTITY_SCORE {
+                                continue;
+                            }
                             if let Some((_, label)) = types.iter().find(|(n, _)| *n == ty) {
                                 found.insert(*label);
                                 spans.push(json!({
