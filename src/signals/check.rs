@@ -16,7 +16,7 @@ use crate::source::Program;
 use crate::syntax::ast::{self, Item};
 use crate::syntax::Span;
 
-use super::models::{bind_labels, entity_type, normalise_label, ModelSearch};
+use super::models::{bind_labels, entity_type, normalise_label, pii_type, ModelSearch};
 use super::pii::Validator;
 use super::plan::read_examples;
 
@@ -87,7 +87,7 @@ pub fn check_models(
                     s.ty.labels()
                         .iter()
                         .filter(|l| {
-                            let n = normalise_label(l);
+                            let n = pii_type(&normalise_label(l)).to_string();
                             !types.contains(&n) && Validator::for_label(&n).is_none()
                         })
                         .map(|m| (m.clone(), spans.label(m)))

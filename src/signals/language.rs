@@ -1,14 +1,24 @@
 //! `language`: the language of a text as an ISO 639-1 code, detected with `whatlang`
 //! (trigram and script statistics, 70 languages, no model file).
 //!
-//! The value is absent for a text with no letters (nothing to detect). Mandarin is `zh`,
-//! Iranian Persian `fa`, Norwegian Bokmål `nb`. Short texts are guessed too; whatlang's
-//! confidence goes into the decision trace.
+//! Only the first 4 KiB of the text are read. The value is absent for a text with no letters
+//! (nothing to detect). Mandarin is `zh`, Iranian Persian `fa`, Norwegian Bokmål `nb`. Short
+//! texts are guessed too; whatlang's confidence goes into the decision trace.
 
 use whatlang::Lang;
 
-/// The detected language and whatlang's confidence in it (0 to 1).
+/// How much of a text is looked at: plenty for statistics, and a long conversation costs no
+/// more than a page.
+pub const MAX_BYTES: usize = 4096;
+
+/// The detected language and whatlang's confidence in it (0 to 1), from the first
+/// [`MAX_BYTES`] of the text.
 pub fn detect(text: &str) -> Option<(&'static str, f64)> {
+    let mut end = text.len().min(MAX_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &text[..end];
     if !text.chars().any(char::is_alphabetic) {
         return None;
     }

@@ -144,15 +144,29 @@ pub fn normalise_label(label: &str) -> String {
         .to_lowercase()
 }
 
-/// The entity type of a token-classification label (`B-CREDIT_CARD` → `credit_card`), or
-/// `None` for the outside label `O`.
+/// The entity type of a token-classification label (`B-CREDIT_CARD` → `credit_card`,
+/// `B-EMAIL_ADDRESS` → `email`), or `None` for the outside label `O`.
 pub fn entity_type(label: &str) -> Option<String> {
     let bare = label
         .strip_prefix("B-")
         .or_else(|| label.strip_prefix("I-"))
         .unwrap_or(label);
     let n = normalise_label(bare);
-    (n != "o" && !n.is_empty()).then_some(n)
+    (n != "o" && !n.is_empty()).then(|| pii_type(&n).to_string())
+}
+
+/// A PII entity type under the name routerc uses: vLLM Semantic Router's (Presidio's) names
+/// `email_address`, `phone_number`, `us_ssn` and `iban_code` are `email`, `phone`, `ssn` and
+/// `iban`; other names are unchanged. Applied to a token classifier's declared labels and to
+/// its model's entity types before they are compared.
+pub fn pii_type(normalised: &str) -> &str {
+    match normalised {
+        "email_address" => "email",
+        "phone_number" => "phone",
+        "us_ssn" => "ssn",
+        "iban_code" => "iban",
+        other => other,
+    }
 }
 
 /// Each declared label's index among the model's labels; the declared labels the model lacks
@@ -233,6 +247,8 @@ mod tests {
         assert_eq!(entity_type("B-CREDIT_CARD").as_deref(), Some("credit_card"));
         assert_eq!(entity_type("I-EMAIL").as_deref(), Some("email"));
         assert_eq!(entity_type("O"), None);
+        assert_eq!(entity_type("B-EMAIL_ADDRESS").as_deref(), Some("email"));
+        assert_eq!(pii_type("us_ssn"), "ssn");
         let model = ["math".to_string(), "computer science".to_string()];
         assert_eq!(
             bind_labels(&["computer_science".into(), "math".into()], &model),

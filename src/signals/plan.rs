@@ -12,7 +12,7 @@ use crate::engine::ir::{certain_signals, Program};
 use crate::policy::{Aggregate, Cost, ExampleSource, Extractor, LengthUnit, TextSource, Type};
 
 use super::keywords::KeywordMatcher;
-use super::models::{bind_labels, entity_type, normalise_label, ModelCache, ModelSearch};
+use super::models::{bind_labels, entity_type, normalise_label, pii_type, ModelCache, ModelSearch};
 use super::pii::Validator;
 
 /// Where a plan finds what its signals need.
@@ -256,7 +256,7 @@ fn prepare_one(ex: &Extractor, ty: &Type, o: PlanOptions<'_>) -> Result<Compute,
             let mut validators = Vec::new();
             let mut missing = Vec::new();
             for (i, d) in declared.iter().enumerate() {
-                let n = normalise_label(d);
+                let n = pii_type(&normalise_label(d)).to_string();
                 let in_model = model_types.contains(&n);
                 if in_model {
                     types.push((n.clone(), i as u32));
