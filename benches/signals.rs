@@ -122,6 +122,10 @@ fn prepare(text: &str, dir: &Path, cache: &ModelCache) -> (CompiledPolicy, Signa
 }
 
 fn bench(c: &mut Criterion) {
+    // As `routerc serve` runs them: one thread per inference (RAYON_NUM_THREADS and
+    // CANDLE_NUM_THREADS from the environment win).
+    let threads = routerc_models::threads::use_one_thread_per_inference();
+    println!("threads per inference: {threads}");
     let (dir, what) = models();
     println!("models: {what}");
     let cache = ModelCache::global();
