@@ -17,6 +17,7 @@ pub mod ide;
 pub mod lsp;
 pub mod policy;
 pub mod render;
+pub mod signals;
 pub mod source;
 pub mod syntax;
 pub mod yaml;

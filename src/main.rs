@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use routerc::diagnostic::{codes, Severity};
 use routerc::engine::{self, signals::Signals, CompiledPolicy};
 use routerc::render::{self, Format};
+use routerc::signals::{self as sig, ModelCache, ModelSearch, SignalPlan};
 use routerc::source::FileSystem;
 
 #[derive(Parser)]
@@ -44,6 +45,8 @@ enum Command {
         /// Treat warnings as errors (exit 1 when there are any).
         #[arg(long)]
         deny_warnings: bool,
+        #[command(flatten)]
+        models: ModelsArg,
     },
     /// Rewrite policies in the one canonical form.
     Fmt {
@@ -63,14 +66,33 @@ enum Command {
         /// Print an intermediate form instead of (or besides) writing the bundle.
         #[arg(long, value_enum)]
         emit: Option<EmitForm>,
+        #[command(flatten)]
+        models: ModelsArg,
     },
-    /// Decide on signal values given in a JSON file and print the decision as JSON.
+    /// Decide on signal values given in a JSON file, or computed from a chat request with the
+    /// real extractors and models, and print the decision as JSON.
     Eval {
         /// A policy source or a compiled bundle.
         policy: PathBuf,
         /// A JSON object from signal name to value; signals it leaves out are absent.
+        #[arg(long, required_unless_present = "request", conflicts_with = "request")]
+        signals: Option<PathBuf>,
+        /// An OpenAI chat completion request body: the signals are computed from it and
+        /// printed beside the decision.
         #[arg(long)]
-        signals: PathBuf,
+        request: Option<PathBuf>,
+        /// A request header for `--request`, as `NAME: VALUE` (repeatable).
+        #[arg(long = "header", requires = "request")]
+        headers: Vec<String>,
+        /// The authenticated caller's user for `--request` (`identity.user`), as the
+        /// gateway's API keys would give it.
+        #[arg(long, requires = "request")]
+        user: Option<String>,
+        /// The authenticated caller's role for `--request` (`identity.role`).
+        #[arg(long, requires = "request")]
+        role: Option<String>,
+        #[command(flatten)]
+        models: ModelsArg,
         /// Also say which routes were tried and which test failed in each.
         #[arg(long)]
         explain: bool,
@@ -152,7 +174,24 @@ enum Command {
         /// A header, set by a trusted proxy in front, that gives the caller's role.
         #[arg(long)]
         trust_role_header: Option<String>,
+        #[command(flatten)]
+        models: ModelsArg,
     },
+}
+
+/// Where model names are looked up first (docs/language.md, "Models").
+#[derive(clap::Args)]
+struct ModelsArg {
+    /// A folder of model directories, searched before `ROUTERC_MODELS` and the `models/`
+    /// folders beside the policy (repeatable).
+    #[arg(long = "models", value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+}
+
+impl ModelsArg {
+    fn search(&self) -> ModelSearch {
+        ModelSearch::new(&self.dirs)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -204,19 +243,38 @@ fn main() -> ExitCode {
             format,
             color,
             deny_warnings,
-        } => check(&files, format, color, deny_warnings),
+            models,
+        } => check(&files, format, color, deny_warnings, &models.search()),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Compile {
             policy,
             output,
             emit,
-        } => compile(&policy, output.as_deref(), emit),
+            models,
+        } => compile(&policy, output.as_deref(), emit, &models.search()),
         Command::Eval {
             policy,
             signals,
+            request,
+            headers,
+            user,
+            role,
+            models,
             explain,
             interpret,
-        } => eval(&policy, &signals, explain, interpret),
+        } => match (signals, request) {
+            (Some(signals), _) => eval(&policy, &signals, explain, interpret),
+            (None, Some(request)) => eval_request(
+                &policy,
+                &request,
+                &headers,
+                (user.as_deref(), role.as_deref()),
+                &models.search(),
+                explain,
+                interpret,
+            ),
+            (None, None) => ExitCode::from(2),
+        },
         Command::Test { files } => test(&files),
         Command::Serve {
             policy,
@@ -231,6 +289,7 @@ fn main() -> ExitCode {
             api_keys,
             trust_user_header,
             trust_role_header,
+            models,
         } => serve(routerc::gateway::Options {
             policy,
             listen,
@@ -247,6 +306,7 @@ fn main() -> ExitCode {
                 user_header: trust_user_header,
                 role_header: trust_role_header,
             },
+            models: models.search(),
             color: io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }),
         Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
@@ -273,7 +333,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(files: &[PathBuf], format: Format, color: Color, deny_warnings: bool) -> ExitCode {
+fn check(
+    files: &[PathBuf],
+    format: Format,
+    color: Color,
+    deny_warnings: bool,
+    search: &ModelSearch,
+) -> ExitCode {
     let color = match color {
         Color::Always => true,
         Color::Never => false,
@@ -294,7 +360,12 @@ fn check(files: &[PathBuf], format: Format, color: Color, deny_warnings: bool) -
             unreadable = true;
             continue;
         }
-        let (program, checked) = routerc::check_file(file, &FileSystem);
+        let (program, mut checked) = routerc::check_file(file, &FileSystem);
+        if let Some(policy) = &checked.policy {
+            for d in sig::check::check_models(&program, policy, file.parent(), search) {
+                checked.diagnostics.push(d);
+            }
+        }
         let diagnostics = checked.diagnostics.sorted();
         errors += diagnostics
             .iter()
@@ -395,6 +466,51 @@ fn compiled(program: engine::ir::Program, emit: engine::jit::Emit) -> Result<Com
     })
 }
 
+/// Reports the `E05xx` diagnostics of a policy source (models or example files missing);
+/// `Err(1)` when there are any. Bundles have no source to point into: their problems are
+/// found when the plan is prepared.
+fn check_models(path: &Path, loaded: &engine::Loaded, search: &ModelSearch) -> Result<(), u8> {
+    let (Some(policy), Some((sources, _))) = (&loaded.policy, &loaded.sources) else {
+        return Ok(());
+    };
+    let found = sig::check::check_models(sources, policy, path.parent(), search);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let sorted: Vec<_> = found.iter().collect();
+    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = render::write(
+        &mut io::stderr(),
+        &sources.sources,
+        &sorted,
+        Format::Human,
+        color,
+    );
+    eprintln!("{}", render::summary(&sorted));
+    Err(1)
+}
+
+/// Checks, then prepares the policy's signals: models loaded (once per process), labels
+/// bound, example sentences embedded.
+fn signal_plan(
+    path: &Path,
+    loaded: &engine::Loaded,
+    search: &ModelSearch,
+) -> Result<SignalPlan, u8> {
+    check_models(path, loaded, search)?;
+    let options = sig::PlanOptions {
+        search,
+        policy_dir: path.parent(),
+        cache: ModelCache::global(),
+    };
+    SignalPlan::prepare(&loaded.program, options).map_err(|errors| {
+        for e in errors {
+            eprintln!("error: {e}");
+        }
+        1
+    })
+}
+
 fn serve(options: routerc::gateway::Options) -> ExitCode {
     let listening = |addr| eprintln!("routerc serve: listening on http://{addr}");
     let log: routerc::gateway::Log = std::sync::Arc::new(|line: &str| eprintln!("{line}"));
@@ -407,11 +523,19 @@ fn serve(options: routerc::gateway::Options) -> ExitCode {
     }
 }
 
-fn compile(policy: &Path, output: Option<&Path>, emit: Option<EmitForm>) -> ExitCode {
+fn compile(
+    policy: &Path,
+    output: Option<&Path>,
+    emit: Option<EmitForm>,
+    search: &ModelSearch,
+) -> ExitCode {
     let loaded = match load(policy) {
         Ok(l) => l,
         Err(code) => return ExitCode::from(code),
     };
+    if let Err(code) = check_models(policy, &loaded, search) {
+        return ExitCode::from(code);
+    }
     let forms = engine::jit::Emit {
         clif: emit == Some(EmitForm::Clif),
         asm: emit == Some(EmitForm::Asm),
@@ -491,6 +615,99 @@ fn eval(policy: &Path, signals: &Path, explain: bool, interpret: bool) -> ExitCo
     let mut json = decision.to_json(engine.program());
     if explain {
         json["tried"] = engine::explain(&engine, &mut given.clone(), route);
+    }
+    match serde_json::to_string_pretty(&json) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the decision: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `routerc eval --request`: the signals computed from a chat request by the real
+/// extractors, the decision, and what each signal found.
+fn eval_request(
+    policy: &Path,
+    request: &Path,
+    headers: &[String],
+    (user, role): (Option<&str>, Option<&str>),
+    search: &ModelSearch,
+    explain: bool,
+    interpret: bool,
+) -> ExitCode {
+    let loaded = match load(policy) {
+        Ok(l) => l,
+        Err(code) => return ExitCode::from(code),
+    };
+    let body = match std::fs::read(request) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", request.display());
+            return ExitCode::from(2);
+        }
+    };
+    let parsed = match routerc::gateway::request::ChatRequest::parse(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: `{}`: {}", request.display(), e.message);
+            return ExitCode::from(1);
+        }
+    };
+    let mut header_pairs = Vec::with_capacity(headers.len());
+    for h in headers {
+        match h.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                header_pairs.push((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            }
+            _ => {
+                eprintln!("error: `--header {h}`: write a header as `NAME: VALUE`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let plan = match signal_plan(policy, &loaded, search) {
+        Ok(p) => p,
+        Err(code) => return ExitCode::from(code),
+    };
+    let engine = match compiled(loaded.program, engine::jit::Emit::default()) {
+        Ok(c) => c,
+        Err(code) => return ExitCode::from(code),
+    };
+    let input = sig::Input {
+        model: &parsed.model,
+        messages: parsed
+            .messages
+            .iter()
+            .map(|m| sig::Turn {
+                role: &m.role,
+                text: &m.text,
+            })
+            .collect(),
+        headers: header_pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        user,
+        role,
+    };
+    let mut source = sig::RequestSignals::new(&plan, &input);
+    source.prefetch();
+    let mut frame = engine.frame();
+    let mut choices = engine.choices();
+    let route = if interpret {
+        engine.interpret(&mut frame, &mut source, &mut choices)
+    } else {
+        engine.decide(&mut frame, &mut source, &mut choices)
+    };
+    let decision = engine.decision(route, &choices, &frame);
+    let mut json = decision.to_json(engine.program());
+    json["signals"] = source.report(engine.program());
+    if explain {
+        json["tried"] = engine::explain(&engine, &mut source, route);
     }
     match serde_json::to_string_pretty(&json) {
         Ok(s) => {

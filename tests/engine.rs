@@ -5,7 +5,8 @@
 //! - native code and the interpreter choose the same route, the same parameter values, and
 //!   read the same signals;
 //! - both agree with `Cond::eval`, the reference meaning in src/policy.rs;
-//! - deciding lazily (signals fetched on demand) and eagerly (all given up front) agree.
+//! - deciding lazily (signals fetched on demand) and eagerly (all given up front) agree;
+//! - every signal `ir::certain_signals` reports is read by every decision.
 
 #[path = "support/gen.rs"]
 mod gen;
@@ -105,6 +106,7 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
     let mut frame = compiled.frame();
     let mut jit_choices = compiled.choices();
     let mut int_choices = compiled.choices();
+    let certain = routerc::engine::ir::certain_signals(compiled.program());
     for sample in 0..samples {
         let values = gen::values(rng, &policy.signals);
         let ctx = || format!("seed {seed}, sample {sample}, values {values:?}");
@@ -127,6 +129,14 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
 
         assert_eq!(jit, int, "route: {}", ctx());
         assert_eq!(jit_reads, int_reads, "signals read: {}", ctx());
+        // What the gateway computes in parallel before deciding must be read anyway.
+        for s in &certain {
+            assert!(
+                jit_reads.contains(s),
+                "certain signal {s} not read ({certain:?}): {}",
+                ctx()
+            );
+        }
         assert_eq!(
             jit_source.fetched,
             int_source.fetched,
@@ -366,4 +376,24 @@ fn native_code_agrees_on_the_shipped_vllm_configs() {
         let mut rng = Rng::new(1000 + i as u64);
         check_policy(i as u64, &policy, &mut rng, 2_000);
     }
+}
+
+/// The parallel-signal analysis is not vacuous on random policies: many have signals every
+/// decision reads (checked against the engines in `check_policy`).
+#[test]
+fn random_policies_often_have_certain_signals() {
+    let mut with = 0;
+    for seed in 0..200u64 {
+        let mut rng = Rng::new(seed);
+        let (signals, routes, depth) = (1 + rng.below(12), 1 + rng.below(30), 1 + rng.below(8));
+        let policy = gen::policy(&mut rng, signals, routes, depth);
+        let program = routerc::engine::ir::lower(&policy);
+        if !routerc::engine::ir::certain_signals(&program).is_empty() {
+            with += 1;
+        }
+    }
+    assert!(
+        with >= 40,
+        "only {with} of 200 policies have certain signals"
+    );
 }

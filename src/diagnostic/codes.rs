@@ -3,7 +3,8 @@
 //! a test, so the two cannot drift apart.
 //!
 //! Ranges: E00xx source and tokens, E01xx syntax, E02xx names and declarations, E03xx types
-//! and values, E04xx the YAML frontend, W00xx lints, W04xx what the YAML frontend could not
+//! and values, E04xx the YAML frontend, E05xx models and files that
+//! signals need, W00xx lints, W04xx what the YAML frontend could not
 //! carry over exactly (warnings).
 
 use super::Severity;
@@ -124,6 +125,14 @@ codes! {
         "A vLLM Semantic Router rule node is malformed: a `NOT` with other than one child, an unknown `operator`, an empty group, a leaf without `type` and `name`, or an unknown signal `type`.";
     E0409 Error "unknown reference in a vLLM config"
         "A vLLM Semantic Router config names a recipe or a reasoning family it does not declare. (Unknown signals and models are `E0201` and `E0203`.)";
+    E0501 Error "model not installed"
+        "A signal names a model (`classifier(\"domain\")`, `examples(…, model: \"minilm\")`) that is in none of the places model names resolve to: `--models DIR`, `ROUTERC_MODELS`, `models/` beside the policy or its parent folder, `models/` in the current folder (docs/language.md, \"Models\"). The help says where routerc looked and, for models it knows, the command that installs it.";
+    E0502 Error "model cannot serve this signal"
+        "The model directory exists but cannot be read (no config.json, an unsupported architecture) or does the wrong task: `classifier` needs a sequence classifier, `token_classifier` a token classifier, `examples` a sentence-embedding model.";
+    E0503 Error "label not in the model"
+        "A label the signal declares (or a `classifier`'s `label:`) is not one of the model's labels. Labels compare lowercase with spaces and hyphens as underscores, so a model's `computer science` is a policy's `computer_science`; a `token_classifier` set may also declare the types its validators find (`email`, `phone`, `ssn`, `credit_card`, `iban`).";
+    E0504 Error "examples file cannot be read"
+        "The file of example sentences given to `examples(\"FILE\")` does not exist relative to the policy file, cannot be read, or has no sentences (one per line; blank lines and lines starting with `#` are skipped).";
     W0001 Warning "unreachable route"
         "Every request this route would match is already taken by a route tried before it (higher priority, or same priority and earlier in the source). Delete the route or raise its priority.";
     W0002 Warning "condition always true"

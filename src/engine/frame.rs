@@ -356,6 +356,37 @@ impl Frame {
         Ok(())
     }
 
+    /// A category whose top label the caller chose: `Some(label)` takes its probability as
+    /// the confidence, `None` leaves no label on top (a classifier whose most probable label
+    /// is one the policy does not declare), while each declared label's probability stays
+    /// readable.
+    pub fn set_category_with_top(
+        &mut self,
+        signal: u32,
+        probs: &[f64],
+        top: Option<LabelId>,
+    ) -> Result<(), ValueError> {
+        self.set_category(signal, probs)?;
+        let at = self.layout.offsets[signal as usize];
+        match top {
+            Some(label) if (label as usize) < probs.len() => {
+                self.put_u32(at, label);
+                self.put_f64(at + 8, probs[label as usize]);
+            }
+            Some(label) => {
+                return Err(self.error(
+                    signal,
+                    format!("label #{label} is not one of its {} labels", probs.len()),
+                ))
+            }
+            None => {
+                self.put_u32(at, NO_LABEL);
+                self.put_f64(at + 8, f64::NAN);
+            }
+        }
+        Ok(())
+    }
+
     /// A category given as its top label and confidence (as tests write it): the other labels
     /// share the rest of the probability equally, never more than the top label.
     pub fn set_category_top(

@@ -566,6 +566,79 @@ fn weight(e: &Expr, costs: &Costs) -> (usize, usize, usize) {
     (expensive.len(), cheap.len(), tests)
 }
 
+/// The signals every decision of `program` reads, whatever the values: read on every path
+/// through the routes' conditions, including the path that stops at the first route. The
+/// gateway computes the expensive ones in parallel before deciding.
+///
+/// For each condition this tracks what is read when it comes out true and when it comes out
+/// false; a route is left only when its condition is false, so what the routes from `i` on
+/// certainly read is (read when route `i` matches) ∩ (read when it fails ∪ what the routes
+/// from `i + 1` certainly read). Parameter choices are not counted.
+pub fn certain_signals(program: &Program) -> Vec<u32> {
+    let mut rest: Reads = Some(std::collections::BTreeSet::new());
+    for route in program.routes.iter().rev() {
+        let (when_true, when_false) = reads_by_outcome(&route.cond);
+        rest = intersect(when_true, union(when_false, rest));
+    }
+    rest.map(|s| s.into_iter().collect()).unwrap_or_default()
+}
+
+/// Signals read on every evaluation that reaches an outcome; `None` when no evaluation does
+/// (an impossible outcome reads "everything").
+type Reads = Option<std::collections::BTreeSet<u32>>;
+
+fn union(a: Reads, b: Reads) -> Reads {
+    match (a, b) {
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+        _ => None,
+    }
+}
+
+fn intersect(a: Reads, b: Reads) -> Reads {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a.intersection(&b).copied().collect()),
+    }
+}
+
+/// What evaluating `e` certainly reads when it is true, and when it is false.
+fn reads_by_outcome(e: &Expr) -> (Reads, Reads) {
+    let empty = || Some(std::collections::BTreeSet::new());
+    match e {
+        Expr::True => (empty(), None),
+        Expr::False => (None, empty()),
+        Expr::Test(t) => {
+            let one: Reads = Some([t.signal()].into_iter().collect());
+            (one.clone(), one)
+        }
+        Expr::Not(inner) => {
+            let (t, f) = reads_by_outcome(inner);
+            (f, t)
+        }
+        // `and` is false at the first false operand, after the earlier ones were true; it is
+        // true when all are. `or` is the mirror image.
+        Expr::And(items) | Expr::Or(items) => {
+            let is_and = matches!(e, Expr::And(_));
+            let mut prefix = empty();
+            let mut stop: Reads = None;
+            for item in items {
+                let (t, f) = reads_by_outcome(item);
+                let (go_on, stop_here) = if is_and { (t, f) } else { (f, t) };
+                stop = intersect(stop, union(prefix.clone(), stop_here));
+                prefix = union(prefix, go_on);
+            }
+            if is_and {
+                (prefix, stop)
+            } else {
+                (stop, prefix)
+            }
+        }
+    }
+}
+
 /// The signals evaluating `e` always reads, whatever the values: those of its first test.
 pub fn certainly_read(e: &Expr, out: &mut Vec<u32>) {
     match e {

@@ -9,7 +9,8 @@
 //! timeout, graceful drain), [`reload`] swaps in a new policy when its files change or on
 //! SIGHUP, and [`metrics`] counts everything for `/metrics`.
 //!
-//! Not yet here (see docs/gateway.md): the model-backed signals.
+//! Deciding may run models (milliseconds of CPU): when the policy has model-backed signals the
+//! decision runs on tokio's blocking pool, never on the workers that serve connections.
 
 pub mod error;
 pub mod identity;
@@ -39,13 +40,12 @@ use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use crate::engine::frame::{Frame, SignalSource};
 use crate::engine::{CompiledPolicy, Live, Outcome, Rewrite};
+use crate::signals::{ModelSearch, RequestSignals, SignalPlan};
 use error::ApiError;
 use identity::{Authenticator, Identity, IdentityOptions};
 use metrics::{Endpoint, Histogram, Metrics};
 use request::ChatRequest;
-use signals::{RequestSignals, SignalPlan};
 use upstream::Upstreams;
 
 /// How the gateway runs, from the command line.
@@ -69,6 +69,8 @@ pub struct Options {
     /// Extra certificate authorities (PEM) trusted for https backends.
     pub ca_file: Option<PathBuf>,
     pub identity: IdentityOptions,
+    /// Where the models the policy names are looked up (`--models`, `ROUTERC_MODELS`).
+    pub models: ModelSearch,
     /// Whether diagnostics in the log are coloured.
     pub color: bool,
 }
@@ -86,6 +88,7 @@ impl Default for Options {
             drain_timeout: Duration::from_secs(30),
             ca_file: None,
             identity: IdentityOptions::default(),
+            models: ModelSearch::default(),
             color: false,
         }
     }
@@ -110,11 +113,11 @@ pub struct Served {
 impl Served {
     fn new(
         policy: CompiledPolicy,
+        plan: SignalPlan,
         tls: &Arc<rustls::ClientConfig>,
         metrics: &Arc<Metrics>,
     ) -> Result<Served, String> {
         let program = policy.program();
-        let plan = SignalPlan::new(program)?;
         let upstreams = Upstreams::new(&program.backends, tls, metrics)?;
         let decisions = program
             .routes
@@ -153,8 +156,8 @@ impl Gateway {
     /// Loads the policy, the keys and the TLS roots. Returns the files to watch for reloads
     /// as well; on failure, the message to show (diagnostics rendered).
     pub fn new(options: Options, log: Log) -> Result<(Gateway, Vec<PathBuf>), String> {
-        let (policy, mut files) =
-            reload::load_policy(&options.policy, options.color).map_err(|f| {
+        let (policy, plan, mut files) =
+            reload::load_policy(&options.policy, options.color, &options.models).map_err(|f| {
                 format!(
                     "cannot serve `{}`:\n{}",
                     options.policy.display(),
@@ -163,7 +166,7 @@ impl Gateway {
             })?;
         let tls = upstream::tls_config(options.ca_file.as_deref())?;
         let metrics = Arc::new(Metrics::default());
-        let served = Served::new(policy, &tls, &metrics)?;
+        let served = Served::new(policy, plan, &tls, &metrics)?;
         let auth = Authenticator::load(&options.identity)?;
         files.extend(options.identity.keys_file.iter().cloned());
         let gateway = Gateway {
@@ -203,9 +206,10 @@ impl Gateway {
             reload::Trigger::Hangup => "SIGHUP",
             reload::Trigger::Changed => "a file changed",
         };
-        let loaded = reload::load_policy(path, self.options.color).and_then(|(policy, files)| {
+        let loaded = reload::load_policy(path, self.options.color, &self.options.models);
+        let loaded = loaded.and_then(|(policy, plan, files)| {
             let routes = policy.program().routes.len();
-            match Served::new(policy, &self.tls, &self.metrics) {
+            match Served::new(policy, plan, &self.tls, &self.metrics) {
                 Ok(served) => Ok((served, routes, files)),
                 Err(message) => Err(reload::LoadFailure { message, files }),
             }
@@ -491,7 +495,34 @@ async fn chat_completions(State(g): State<Arc<Gateway>>, req: Request) -> Respon
     };
     // This request decides and forwards on this policy even if a reload swaps another in.
     let served = g.live.current();
-    let plan = match decide(&g, &served, &request, &parts.headers, &identity) {
+    let runs_models = served.plan.runs_models() && g.options.auto_models.contains(&request.model);
+    let (decided, request) = if runs_models {
+        // Models run for milliseconds: off the async workers, on the blocking pool.
+        let (g2, served2, request) = (g.clone(), served.clone(), Arc::new(request));
+        let request2 = request.clone();
+        let headers = parts.headers;
+        let joined = tokio::task::spawn_blocking(move || {
+            decide(&g2, &served2, &request2, &headers, &identity)
+        })
+        .await;
+        match joined {
+            Ok(decided) => (decided, request),
+            Err(e) => {
+                return refuse(
+                    &g,
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        format!("deciding the request failed: {e}"),
+                    ),
+                )
+            }
+        }
+    } else {
+        let decided = decide(&g, &served, &request, &parts.headers, &identity);
+        (decided, Arc::new(request))
+    };
+    let plan = match decided {
         Ok(p) => p,
         Err((e, headers)) => return with_headers(refuse(&g, e), headers),
     };
@@ -564,13 +595,17 @@ fn decide(
     let started = Instant::now();
     let mut frame = policy.frame();
     let mut choices = policy.choices();
-    let mut source = Timed {
-        inner: RequestSignals::new(&served.plan, request, headers).with_identity(identity),
-        latency: &served.signal_latency,
-    };
+    let input = signals::input(request, headers, identity);
+    let mut source = RequestSignals::new(&served.plan, &input);
+    source.prefetch();
     let route = policy.decide(&mut frame, &mut source, &mut choices);
     let decision = policy.decision(route, &choices, &frame);
     let elapsed = started.elapsed();
+    for s in source.computed() {
+        if let (Some(h), Some(took)) = (served.signal_latency.get(s as usize), source.elapsed(s)) {
+            h.observe(took);
+        }
+    }
     g.metrics.decision.observe(elapsed);
     if let Some(n) = served.decisions.get(route) {
         n.fetch_add(1, Ordering::Relaxed);
@@ -596,22 +631,6 @@ fn decide(
                 rewrite: Some(rewrite),
                 headers: out,
             })
-        }
-    }
-}
-
-/// Times each signal the decision fetches (each at most once per request).
-struct Timed<'s, S> {
-    inner: S,
-    latency: &'s [Arc<Histogram>],
-}
-
-impl<S: SignalSource> SignalSource for Timed<'_, S> {
-    fn fetch(&mut self, signal: u32, frame: &mut Frame) {
-        let started = Instant::now();
-        self.inner.fetch(signal, frame);
-        if let Some(h) = self.latency.get(signal as usize) {
-            h.observe(started.elapsed());
         }
     }
 }

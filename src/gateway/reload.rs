@@ -16,9 +16,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::diagnostic::Diagnostic;
 use crate::engine::{self, CompiledPolicy, LoadError};
 use crate::render::{self, Format};
-use crate::source::FileSystem;
+use crate::signals::{self, ModelCache, ModelSearch, PlanOptions, SignalPlan};
+use crate::source::{FileSystem, SourceMap};
 
 use super::Gateway;
 
@@ -28,12 +30,14 @@ pub struct LoadFailure {
     pub files: Vec<PathBuf>,
 }
 
-/// Loads a policy source (with its includes) or a bundle and compiles it. Returns the files
-/// it read with it.
+/// Loads a policy source (with its includes) or a bundle, prepares its signals (models
+/// loaded once per process through the [`ModelCache`], so a reload reuses them; example
+/// sentences embedded) and compiles it. Returns the files it read with it.
 pub fn load_policy(
     path: &Path,
     color: bool,
-) -> Result<(CompiledPolicy, Vec<PathBuf>), LoadFailure> {
+    models: &ModelSearch,
+) -> Result<(CompiledPolicy, SignalPlan, Vec<PathBuf>), LoadFailure> {
     let only_root = || vec![path.to_path_buf()];
     let loaded = match engine::load(path, &FileSystem) {
         Ok(l) => l,
@@ -50,13 +54,8 @@ pub fn load_policy(
             })
         }
         Err(LoadError::Diagnostics(sources, diagnostics)) => {
-            let sorted = diagnostics.sorted();
-            let mut out = Vec::new();
-            let _ = render::write(&mut out, &sources.sources, &sorted, Format::Human, color);
-            let mut message = String::from_utf8_lossy(&out).into_owned();
-            message.push_str(&render::summary(&sorted));
             return Err(LoadFailure {
-                message,
+                message: rendered(&sources.sources, &diagnostics.sorted(), color),
                 files: sources
                     .sources
                     .files()
@@ -73,13 +72,49 @@ pub fn load_policy(
             .collect(),
         None => only_root(),
     };
+    // The models and example files the signals name: a source gets diagnostics with spans
+    // (E05xx, as `routerc check` shows them); a bundle has no source to point into, so its
+    // problems come from preparing the plan.
+    if let (Some(policy), Some((sources, _))) = (&loaded.policy, &loaded.sources) {
+        let found = signals::check::check_models(sources, policy, path.parent(), models);
+        if !found.is_empty() {
+            let sorted: Vec<_> = found.iter().collect();
+            return Err(LoadFailure {
+                message: rendered(&sources.sources, &sorted, color),
+                files,
+            });
+        }
+    }
+    let options = PlanOptions {
+        search: models,
+        policy_dir: path.parent(),
+        cache: ModelCache::global(),
+    };
+    let plan = match SignalPlan::prepare(&loaded.program, options) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            let message = errors
+                .iter()
+                .map(|e| format!("error: {e}\n"))
+                .collect::<String>();
+            return Err(LoadFailure { message, files });
+        }
+    };
     match CompiledPolicy::new(loaded.program) {
-        Ok(policy) => Ok((policy, files)),
+        Ok(policy) => Ok((policy, plan, files)),
         Err(e) => Err(LoadFailure {
             message: e.to_string(),
             files,
         }),
     }
+}
+
+fn rendered(sources: &SourceMap, sorted: &[&Diagnostic], color: bool) -> String {
+    let mut out = Vec::new();
+    let _ = render::write(&mut out, sources, sorted, Format::Human, color);
+    let mut message = String::from_utf8_lossy(&out).into_owned();
+    message.push_str(&render::summary(sorted));
+    message
 }
 
 /// The contents of the watched files, as digests (`None` for a file that cannot be read
