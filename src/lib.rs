@@ -15,6 +15,7 @@ pub mod fmt;
 pub mod gateway;
 pub mod ide;
 pub mod lsp;
+pub mod modelcli;
 pub mod policy;
 pub mod render;
 pub mod signals;

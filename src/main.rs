@@ -110,6 +110,8 @@ enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Train a ModernBERT classifier with candle into a model directory (models/README.md).
+    Train(routerc::modelcli::TrainArgs),
     /// Run the language server on stdin and stdout (editors start it; see README.md).
     Lsp {
         /// Accepted for editors' clients that pass it; stdio is the only transport.
@@ -229,6 +231,9 @@ enum ModelCommand {
         #[arg(long, value_enum, default_value = "human")]
         format: ReportFormat,
     },
+    /// Measure a model on a labelled file: accuracy, per-class precision / recall / F1 and a
+    /// confusion matrix, entity F1 for token classifiers, exemplars for embedding models.
+    Eval(routerc::modelcli::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -238,6 +243,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Model { command } => model(command),
+        Command::Train(args) => routerc::modelcli::run_train(args),
         Command::Check {
             files,
             format,
@@ -856,5 +862,6 @@ fn model(command: ModelCommand) -> ExitCode {
         ModelCommand::Run { dir, text, format } => {
             print(routerc_models::run_report(&dir, &text), format)
         }
+        ModelCommand::Eval(args) => routerc::modelcli::run_eval(args),
     }
 }

@@ -11,11 +11,11 @@
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 
-/// How the encoders compute rotary embeddings and layer norm.
+/// How the encoders compute rotary embeddings, attention softmax and layer norm.
 ///
-/// candle's fused rotary-embedding op has no backward pass and its fused layer norm computes
-/// the variance as `E[x²] - E[x]²` in f32, which loses precision on the large activations of
-/// real checkpoints. We therefore use our own fused layer norm for inference and plain tensor
+/// candle's fused rotary-embedding and softmax ops have no backward pass, and its fused layer
+/// norm computes the variance as `E[x²] - E[x]²` in f32, which loses precision on the large
+/// activations of real checkpoints. We therefore use our own fused layer norm for inference and plain tensor
 /// operations (which autograd understands) for training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {
@@ -24,6 +24,18 @@ pub enum Kernels {
     Fused,
     /// Plain tensor operations that candle can differentiate: needed to train.
     Differentiable,
+}
+
+/// The attention weights from the scores: softmax over the last dimension.
+///
+/// candle's fused `softmax_last_dim` has no backward pass either: through it, the queries and
+/// keys would get no gradient and attention would never learn. Training composes the softmax
+/// from plain operations instead.
+pub(crate) fn attention_softmax(scores: &Tensor, kernels: Kernels) -> Result<Tensor> {
+    match kernels {
+        Kernels::Fused => candle_nn::ops::softmax_last_dim(scores),
+        Kernels::Differentiable => candle_nn::ops::softmax(scores, D::Minus1),
+    }
 }
 
 /// The additive bias that removes a key from attention.

@@ -90,6 +90,14 @@ pub enum ModelError {
     /// The tensor computation failed; this is a bug or an exhausted resource, not bad input.
     #[error("inference failed: {message}")]
     Inference { message: String },
+
+    /// A labelled data file (for training or evaluation) cannot be used.
+    #[error("cannot use data file `{}`: {message}", .path.display())]
+    Data { path: PathBuf, message: String },
+
+    /// Training could not run or its result could not be saved.
+    #[error("training failed: {message}")]
+    Training { message: String },
 }
 
 impl ModelError {
@@ -120,6 +128,12 @@ impl ModelError {
                     .to_string(),
             ),
             _ => None,
+        }
+    }
+
+    pub(crate) fn training(error: impl std::fmt::Display) -> Self {
+        ModelError::Training {
+            message: first_line(&error.to_string()),
         }
     }
 

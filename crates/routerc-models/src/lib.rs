@@ -21,12 +21,15 @@
 pub mod bert;
 pub mod blocks;
 pub mod config;
+pub mod dataset;
 mod error;
+pub mod eval;
 pub mod model;
 pub mod modernbert;
 pub mod report;
 pub mod threads;
 pub mod tokenize;
+pub mod train;
 mod weights;
 
 pub use blocks::Kernels;

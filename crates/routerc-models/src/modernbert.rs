@@ -18,7 +18,9 @@
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Init, VarBuilder};
 
-use crate::blocks::{masked_mean, padding_bias, Activation, Dense, Kernels, Norm, MASKED};
+use crate::blocks::{
+    attention_softmax, masked_mean, padding_bias, Activation, Dense, Kernels, Norm, MASKED,
+};
 
 /// Whether a layer attends to the whole sequence or to a window around each position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +207,7 @@ impl Attention {
             Some(bias) => scores.broadcast_add(bias)?,
             None => scores,
         };
-        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let weights = attention_softmax(&scores, kernels)?;
         let context = weights
             .matmul(&value)?
             .transpose(1, 2)?
