@@ -151,25 +151,60 @@ fn the_gateway_computes_model_signals_off_the_async_workers() {
 
 #[test]
 fn the_gateway_refuses_to_start_without_its_models() {
-    let empty = std::env::temp_dir().join(format!("routerc-no-models-{}", std::process::id()));
+    // A folder of its own, with nothing beside it: the repository's `models/` (which holds the
+    // shipped models) must not be found through the current directory or the policy's parent.
+    let root = std::env::temp_dir().join(format!("routerc-no-models-{}", std::process::id()));
+    let (empty, dir) = (root.join("empty"), root.join("policy"));
     std::fs::create_dir_all(&empty).expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_routerc"))
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("policy.route"),
+        "signal jailbreak: score = classifier(\"jailbreak\", label: \"jailbreak\")\n\
+         backend local { url: \"http://127.0.0.1:9/v1\", model: \"m\" }\n\
+         route block when jailbreak > 0.9 => reject 403 \"no\"\n\
+         default => local\n",
+    )
+    .expect("policy");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_routerc"))
         .args([
             "serve",
             "--policy",
-            "tests/signals/policy.route",
+            "policy.route",
             "--listen",
             "127.0.0.1:0",
             "--models",
         ])
         .arg(&empty)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(&dir)
         .env("NO_COLOR", "1")
         .env_remove("ROUTERC_MODELS")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("routerc runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Bounded: a gateway that starts anyway is killed and the test fails, rather than hangs.
+    let mut status = None;
+    for _ in 0..600 {
+        if let Some(s) = child.try_wait().expect("wait") {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("routerc serve started without the model it needs");
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{err}");
     assert!(
         err.contains("E0501") && err.contains("model `jailbreak` is not installed"),
         "{err}"

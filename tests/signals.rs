@@ -69,9 +69,15 @@ fn minilm() -> PathBuf {
 }
 
 fn routerc(args: &[&str]) -> (i32, String, String) {
+    routerc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs routerc from `dir` (a folder without a `models/` of its own, where the shipped
+/// models of the repository's `models/` must not be found).
+fn routerc_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_routerc"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("ROUTERC_MODELS")
         .output()
@@ -160,7 +166,21 @@ fn eval_request_rejects_bad_bodies_and_headers() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("NAME: VALUE"), "{err}");
-    let (code, _, err) = routerc(&["eval", "tests/signals/policy.route", "--request", good]);
+    let elsewhere = std::env::temp_dir().join(format!("routerc-elsewhere-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let policy = root.join("tests/signals/policy.route");
+    let good = root.join(good);
+    let (code, _, err) = routerc_in(
+        &elsewhere,
+        &[
+            "eval",
+            policy.to_str().expect("utf-8 path"),
+            "--request",
+            good.to_str().expect("utf-8 path"),
+        ],
+    );
+    let _ = std::fs::remove_dir(&elsewhere);
     assert_eq!(code, 1, "models not found without --models");
     assert!(
         err.contains("E0501") && err.contains("`jailbreak`"),
