@@ -2,39 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-/// The models the shipped policies name (`domain`, `jailbreak`, `pii`), as the reference
-/// fixtures of the shared data folder (`$ROUTERC_SHARED` or `../shared`), linked into a
-/// temporary folder that the commands find through `ROUTERC_MODELS`: `check`, `compile` and
-/// `serve` refuse a policy whose models are not installed.
-fn fixture_models() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let shared = std::env::var_os("ROUTERC_SHARED")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-        let fixtures = shared.join("data/fixtures");
-        assert!(
-            fixtures.is_dir(),
-            "the shared data folder is missing: expected {} (set ROUTERC_SHARED)",
-            fixtures.display()
-        );
-        let dir = std::env::temp_dir().join(format!("routerc-cli-models-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        for (name, fixture) in [
-            ("domain", "modernbert-domain"),
-            ("jailbreak", "mmbert-style-jailbreak"),
-            ("pii", "modernbert-pii"),
-        ] {
-            let link = dir.join(name);
-            if !link.exists() {
-                std::os::unix::fs::symlink(fixtures.join(fixture), &link).expect("symlink");
-            }
-        }
-        dir
-    })
-}
+#[path = "support/models.rs"]
+mod models;
+use models::fixture_models;
 
 fn routerc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_routerc"))

@@ -7,33 +7,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-fn fixture_models() -> PathBuf {
-    let shared = std::env::var_os("ROUTERC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let fixtures = shared.join("data/fixtures");
-    assert!(
-        fixtures.is_dir(),
-        "the shared data folder is missing: expected {} (set ROUTERC_SHARED)",
-        fixtures.display()
-    );
-    let dir = std::env::temp_dir().join(format!("routerc-serve-models-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for (name, fixture) in [
-        ("domain", "modernbert-domain"),
-        ("jailbreak", "mmbert-style-jailbreak"),
-        ("pii", "modernbert-pii"),
-    ] {
-        let link = dir.join(name);
-        if !link.exists() {
-            std::os::unix::fs::symlink(fixtures.join(fixture), &link).expect("symlink");
-        }
-    }
-    dir
-}
+#[path = "support/models.rs"]
+mod models;
+use models::fixture_models;
 
 struct Server {
     child: Child,
@@ -116,7 +95,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
 #[test]
 fn the_gateway_computes_model_signals_off_the_async_workers() {
     let models = fixture_models();
-    let server = serve(&models);
+    let server = serve(models);
 
     // The PII validators find the card; the jailbreak classifier ran first.
     let card = r#"{"model": "auto", "messages": [{"role": "user", "content": "charge 4111 1111 1111 1111 please"}]}"#;

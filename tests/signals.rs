@@ -15,48 +15,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+
+#[path = "support/models.rs"]
+mod models;
+use models::fixture_models;
 
 use routerc::engine::CompiledPolicy;
 use routerc::signals::{
     Input, ModelCache, ModelSearch, PlanOptions, RequestSignals, SignalPlan, Turn, Value,
 };
-
-fn shared() -> PathBuf {
-    let dir = std::env::var_os("ROUTERC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let fixtures = dir.join("data/fixtures");
-    assert!(
-        fixtures.is_dir(),
-        "the shared data folder is missing: expected {} (set ROUTERC_SHARED to the folder that holds data/fixtures)",
-        fixtures.display()
-    );
-    fixtures
-}
-
-/// A folder of model directories named as the test policies name them.
-fn fixture_models() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let fixtures = shared();
-        let dir =
-            std::env::temp_dir().join(format!("routerc-signal-models-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        for (name, fixture) in [
-            ("domain", "modernbert-domain"),
-            ("jailbreak", "mmbert-style-jailbreak"),
-            ("pii", "modernbert-pii"),
-            ("embed", "bert-embed"),
-        ] {
-            let link = dir.join(name);
-            if !link.exists() {
-                std::os::unix::fs::symlink(fixtures.join(fixture), &link).expect("symlink");
-            }
-        }
-        dir
-    })
-}
 
 fn minilm() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
