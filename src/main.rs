@@ -313,7 +313,7 @@ fn main() -> ExitCode {
                 role_header: trust_role_header,
             },
             models: models.search(),
-            color: io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            color: stderr_color(),
         }),
         Command::Lsp { stdio: _ } => match routerc::lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
@@ -451,18 +451,18 @@ fn load(path: &Path) -> Result<engine::Loaded, u8> {
         }
         Err(engine::LoadError::Diagnostics(sources, diagnostics)) => {
             let sorted = diagnostics.sorted();
-            let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let _ = render::write(
-                &mut io::stderr(),
-                &sources.sources,
-                &sorted,
-                Format::Human,
-                color,
+            eprintln!(
+                "{}",
+                render::human_report(&sources.sources, &sorted, stderr_color())
             );
-            eprintln!("{}", render::summary(&sorted));
             Err(1)
         }
     }
+}
+
+/// Whether diagnostics on stderr are coloured: a terminal, and `NO_COLOR` unset.
+fn stderr_color() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 fn compiled(program: engine::ir::Program, emit: engine::jit::Emit) -> Result<CompiledPolicy, u8> {
@@ -484,15 +484,10 @@ fn check_models(path: &Path, loaded: &engine::Loaded, search: &ModelSearch) -> R
         return Ok(());
     }
     let sorted: Vec<_> = found.iter().collect();
-    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = render::write(
-        &mut io::stderr(),
-        &sources.sources,
-        &sorted,
-        Format::Human,
-        color,
+    eprintln!(
+        "{}",
+        render::human_report(&sources.sources, &sorted, stderr_color())
     );
-    eprintln!("{}", render::summary(&sorted));
     Err(1)
 }
 

@@ -51,6 +51,16 @@ pub fn write(
     Ok(())
 }
 
+/// Diagnostics rendered for a person (as `routerc check` prints them) followed by the
+/// summary line, as one string: for stderr and for the gateway's log.
+pub fn human_report(sources: &SourceMap, sorted: &[&Diagnostic], color: bool) -> String {
+    let mut out = Vec::new();
+    let _ = write(&mut out, sources, sorted, Format::Human, color);
+    let mut report = String::from_utf8_lossy(&out).into_owned();
+    report.push_str(&summary(sorted));
+    report
+}
+
 /// `N errors, M warnings` (human and plain formats end with it).
 pub fn summary(diagnostics: &[&Diagnostic]) -> String {
     let errors = diagnostics

@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::Diagnostic;
 use crate::engine::{self, CompiledPolicy, LoadError};
-use crate::render::{self, Format};
+use crate::render;
 use crate::signals::{self, ModelCache, ModelSearch, PlanOptions, SignalPlan};
-use crate::source::{FileSystem, SourceMap};
+use crate::source::FileSystem;
 
 use super::Gateway;
 
@@ -55,7 +54,7 @@ pub fn load_policy(
         }
         Err(LoadError::Diagnostics(sources, diagnostics)) => {
             return Err(LoadFailure {
-                message: rendered(&sources.sources, &diagnostics.sorted(), color),
+                message: render::human_report(&sources.sources, &diagnostics.sorted(), color),
                 files: sources
                     .sources
                     .files()
@@ -80,7 +79,7 @@ pub fn load_policy(
         if !found.is_empty() {
             let sorted: Vec<_> = found.iter().collect();
             return Err(LoadFailure {
-                message: rendered(&sources.sources, &sorted, color),
+                message: render::human_report(&sources.sources, &sorted, color),
                 files,
             });
         }
@@ -107,14 +106,6 @@ pub fn load_policy(
             files,
         }),
     }
-}
-
-fn rendered(sources: &SourceMap, sorted: &[&Diagnostic], color: bool) -> String {
-    let mut out = Vec::new();
-    let _ = render::write(&mut out, sources, sorted, Format::Human, color);
-    let mut message = String::from_utf8_lossy(&out).into_owned();
-    message.push_str(&render::summary(sorted));
-    message
 }
 
 /// The contents of the watched files, as digests (`None` for a file that cannot be read

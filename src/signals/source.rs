@@ -65,6 +65,10 @@ impl<'a> RequestSignals<'a> {
     /// same time, one thread each, when there are two or more; the engine then finds them
     /// ready. The rest stay lazy.
     pub fn prefetch(&mut self) {
+        // Most policies have fewer than two certain expensive signals: nothing to build.
+        if self.plan.certain().len() < 2 {
+            return;
+        }
         let todo: Vec<u32> = self
             .plan
             .certain()
