@@ -71,7 +71,7 @@ fn cursor_of(path: &Path, cursor: Option<u32>) -> u32 {
 
 #[test]
 fn hover() {
-    insta::glob!("ide/hover/*.route", |path| {
+    insta::glob!("ide/hover/*.{route,yaml}", |path| {
         let (a, cursor) = load(path);
         let out = match a.hover(root(&a), cursor_of(path, cursor)) {
             Some(h) => format!("{}\n\n{}\n", place(&a, h.span), h.markdown),
@@ -83,7 +83,7 @@ fn hover() {
 
 #[test]
 fn completion() {
-    insta::glob!("ide/complete/*.route", |path| {
+    insta::glob!("ide/complete/*.{route,yaml}", |path| {
         let (a, cursor) = load(path);
         let c = a.completions(root(&a), cursor_of(path, cursor));
         let mut out = format!("replace {}\n", place(&a, c.replace));
@@ -103,7 +103,7 @@ fn completion() {
 
 #[test]
 fn definition() {
-    insta::glob!("ide/definition/*.route", |path| {
+    insta::glob!("ide/definition/*.{route,yaml}", |path| {
         let (a, cursor) = load(path);
         let out = match a.definition(root(&a), cursor_of(path, cursor)) {
             Some(span) => format!("{}\n", place(&a, span)),
@@ -115,7 +115,7 @@ fn definition() {
 
 #[test]
 fn references() {
-    insta::glob!("ide/references/*.route", |path| {
+    insta::glob!("ide/references/*.{route,yaml}", |path| {
         let (a, cursor) = load(path);
         let file = root(&a);
         let offset = cursor_of(path, cursor);
@@ -139,7 +139,7 @@ fn references() {
 
 #[test]
 fn rename() {
-    insta::glob!("ide/rename/*.route", |path| {
+    insta::glob!("ide/rename/*.{route,yaml}", |path| {
         let (a, cursor) = load(path);
         let file = root(&a);
         let text = a.text(file).to_string();
@@ -169,7 +169,8 @@ fn rename() {
                 // never introduces a diagnostic.
                 if f_is_single(&a) {
                     let before = a.diagnostics(file).len();
-                    let after = Analysis::from_text("renamed.route", out_text(&out));
+                    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("route");
+                    let after = Analysis::from_text(&format!("renamed.{ext}"), out_text(&out));
                     let found = after.diagnostics(after.root().expect("text is read"));
                     assert_eq!(
                         found.len(),
@@ -216,7 +217,7 @@ fn symbol_tree(a: &Analysis, symbols: &[DocumentSymbol], depth: usize, out: &mut
 
 #[test]
 fn outline() {
-    insta::glob!("ide/outline/*.route", |path| {
+    insta::glob!("ide/outline/*.{route,yaml}", |path| {
         let (a, _) = load(path);
         let file = root(&a);
         let mut out = String::new();
@@ -270,5 +271,55 @@ fn every_position_of_the_examples() {
             );
             assert!(!a.symbols(file).is_empty());
         }
+    }
+}
+
+/// The same for YAML policies: the routerc form and vLLM configs under tests/yaml/ok, and the
+/// reference vLLM config from the shared data (which fails loudly when it is missing). Every
+/// name the index finds has a declaration, no query panics at any position, and nothing is
+/// offered for formatting: YAML keeps its author's layout.
+#[test]
+fn every_position_of_yaml_policies() {
+    let shared = std::env::var_os("ROUTERC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let reference = shared.join("data/vllm-sr/config.reference.yaml");
+    assert!(
+        reference.is_file(),
+        "the shared data folder is missing: expected {} (set ROUTERC_SHARED to the folder that holds data/vllm-sr)",
+        reference.display()
+    );
+    let ok_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/ok");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&ok_dir)
+        .expect("tests/yaml/ok")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths.push(reference);
+    for path in paths {
+        let (a, _) = load(&path);
+        let file = root(&a);
+        for o in a.index().occurrences() {
+            assert!(
+                a.index().definition(&o.symbol).is_some(),
+                "{}: {:?} has no declaration",
+                path.display(),
+                o.symbol
+            );
+        }
+        let len = a.text(file).len() as u32;
+        // Completion reads the file's YAML tree: a sparser walk over the 72 KB reference.
+        let step = if len > 10_000 { 97 } else { 3 };
+        for offset in (0..len + 3).step_by(step) {
+            let _ = a.hover(file, offset);
+            let _ = a.completions(file, offset);
+            let _ = a.definition(file, offset);
+            let _ = a.references(file, offset, true);
+            let _ = a.rename(file, offset, "renamed");
+        }
+        assert!(a.format(file).is_none(), "{}", path.display());
+        assert!(!a.symbols(file).is_empty(), "{}", path.display());
+        assert!(!a.folding(file).is_empty(), "{}", path.display());
     }
 }

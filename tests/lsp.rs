@@ -325,6 +325,143 @@ fn an_editing_session_over_stdio() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+const VSR_CONFIG: &str = r#"version: v0.3
+providers:
+  defaults:
+    default_model: small
+  models:
+    - name: small
+      backend_refs:
+        - endpoint: 127.0.0.1:8001
+routing:
+  signals:
+    keywords:
+      - name: code_words
+        keywords: [code, function]
+  decisions:
+    - name: coding
+      priority: 10
+      rules:
+        operator: OR
+        conditions:
+          - type: keyword
+            name: code_wrods
+      modelRefs:
+        - model: small
+"#;
+
+/// YAML policies in the editor: a vLLM config gets the checker's diagnostics at YAML
+/// positions, hover shows a declaration as routerc reads it, completion offers the family's
+/// signals, and a YAML file that is not a policy (a compose file) gets nothing at all.
+#[test]
+fn yaml_policies_over_stdio() {
+    let mut client = Client::start();
+    let dir = std::env::temp_dir().join(format!("routerc-lsp-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let uri = format!("file://{}/config.yaml", dir.display());
+    let doc = json!({ "uri": uri });
+    client.result(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    client.notify("initialized", json!({}));
+
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "yaml", "version": 1, "text": VSR_CONFIG } }),
+    );
+    let diagnostics = client.diagnostics(&uri, 1);
+    let typo = diagnostics
+        .iter()
+        .find(|d| d["code"] == "E0201")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(
+        typo["range"]["start"],
+        position(VSR_CONFIG, "code_wrods", 0)
+    );
+    assert!(typo["message"].as_str().unwrap().contains("code_wrods"));
+
+    // Fix the typo; hover on the rule's signal shows its `.route` declaration.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 },
+                "contentChanges": [{ "range": typo["range"], "text": "code_words" }] }),
+    );
+    let text = VSR_CONFIG.replacen("code_wrods", "code_words", 1);
+    let left: Vec<Value> = client
+        .diagnostics(&uri, 2)
+        .into_iter()
+        .filter(|d| d["severity"] == 1)
+        .collect();
+    assert_eq!(left, Vec::<Value>::new());
+    let hover = client.result(
+        "textDocument/hover",
+        json!({ "textDocument": doc, "position": position(&text, "code_words", 1) }),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.contains("signal code_words: bool = keyword(\"code\", \"function\")"),
+        "{markdown}"
+    );
+
+    // Definition of the rule's name is the signal's entry.
+    let definition = client.result(
+        "textDocument/definition",
+        json!({ "textDocument": doc, "position": position(&text, "code_words", 1) }),
+    );
+    assert_eq!(
+        definition["range"]["start"],
+        position(&text, "code_words", 0)
+    );
+
+    // A condition's name completes to the keyword signals; nothing offers to format YAML.
+    let at = position(&text, "code_words", 1);
+    let completion = client.result(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": at }),
+    );
+    let labels: Vec<&str> = completion
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["code_words"]);
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({ "textDocument": doc, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+
+    // A compose file: empty diagnostics, and `null` for every question about it.
+    let compose_uri = format!("file://{}/compose.yaml", dir.display());
+    let compose = "version: \"3\"\nservices:\n  web:\n    image: nginx\n";
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": compose_uri, "languageId": "yaml", "version": 1, "text": compose } }),
+    );
+    assert_eq!(client.diagnostics(&compose_uri, 1), Vec::<Value>::new());
+    for method in [
+        "textDocument/hover",
+        "textDocument/completion",
+        "textDocument/definition",
+    ] {
+        let answer = client.result(
+            method,
+            json!({ "textDocument": { "uri": compose_uri }, "position": { "line": 1, "character": 3 } }),
+        );
+        assert_eq!(answer, Value::Null, "{method}");
+    }
+
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+    client.notify("exit", Value::Null);
+    drop(client.stdin);
+    let status = wait(&mut client.child);
+    assert!(status.success(), "routerc lsp exited with {status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Waits for the process to end, killing it if it does not within the deadline.
 fn wait(child: &mut Child) -> std::process::ExitStatus {
     let step = Duration::from_millis(20);

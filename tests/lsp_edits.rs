@@ -25,7 +25,8 @@ prompt p = \"Réponds en français 😀, s'il te plaît.\"\n\
 route r when role == \"ü😀\" and domain == math => small { system_prompt: p }\n\
 default => small\n";
 
-/// Text fragments edits insert: tokens of the language, multi-byte characters, line breaks.
+/// Text fragments edits insert: tokens of the language, YAML syntax, multi-byte characters,
+/// line breaks.
 const FRAGMENTS: &[&str] = &[
     "",
     " ",
@@ -48,6 +49,16 @@ const FRAGMENTS: &[&str] = &[
     "default => small\n",
     "# comment 🎉\n",
     "$",
+    // YAML: keys, list items, indentation, a tab (an error in YAML).
+    ": ",
+    "  ",
+    "\t",
+    "- ",
+    "name: ",
+    "          - type: keyword\n            name: ",
+    "      - model: ",
+    "&a ",
+    "*a",
 ];
 
 #[derive(Clone, Debug)]
@@ -209,8 +220,8 @@ impl InMemory {
     }
 }
 
-fn request_params(method: &str, at: (u32, u32)) -> Value {
-    let doc = json!({ "uri": URI });
+fn request_params_for(uri: &str, method: &str, at: (u32, u32)) -> Value {
+    let doc = json!({ "uri": uri });
     let pos = lsp_position(at);
     match method {
         "textDocument/references" => {
@@ -233,58 +244,99 @@ fn request_params(method: &str, at: (u32, u32)) -> Value {
     }
 }
 
+/// A vLLM config to edit: YAML has its own completion, folding and hover code paths.
+const YAML_URI: &str = "file:///robustness/config.yaml";
+
+const YAML_SEED: &str = "# Règles — 🎉\nversion: v0.3\nproviders:\n  defaults:\n    default_model: small\n  models:\n    - name: small\n      backend_refs:\n        - endpoint: 127.0.0.1:8001\nrouting:\n  signals:\n    keywords:\n      - name: code_words\n        keywords: [code, \"fonction 😀\"]\n  decisions:\n    - name: coding\n      rules:\n        operator: OR\n        conditions:\n          - type: keyword\n            name: code_words\n      modelRefs:\n        - model: small\n";
+
+/// Opens `seed` at `uri`, applies the edits and requests, and compares the diagnostics the
+/// server publishes for the final text with a fresh check of that text.
+fn edit_session(uri: &str, language: &str, seed: &str, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut server = InMemory::start();
+    let mut text = seed.to_string();
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": language, "version": 0, "text": text } }),
+    );
+    let mut version = 0;
+    for op in ops {
+        match op {
+            Op::Edit {
+                start,
+                end,
+                text: insert,
+            } => {
+                version += 1;
+                let a = model_offset(&text, *start);
+                let b = model_offset(&text, *end);
+                text.replace_range(a.min(b)..a.max(b), insert);
+                server.notify(
+                    "textDocument/didChange",
+                    json!({ "textDocument": { "uri": uri, "version": version },
+                            "contentChanges": [{ "range": { "start": lsp_position(*start), "end": lsp_position(*end) },
+                                                 "text": insert }] }),
+                );
+            }
+            Op::Request { method, at } => {
+                server.request(method, request_params_for(uri, method, *at));
+            }
+        }
+    }
+    // A request after the last edit: the queue is then empty and the server publishes the
+    // diagnostics of the final text.
+    server.request(
+        "textDocument/foldingRange",
+        request_params_for(uri, "textDocument/foldingRange", (0, 0)),
+    );
+    let published = loop {
+        let n = match server.pending.pop_front() {
+            Some(n) => n,
+            None => match server.receive() {
+                Message::Notification(n) => n,
+                _ => continue,
+            },
+        };
+        if n.method == "textDocument/publishDiagnostics" && n.params["version"] == version {
+            break n.params["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+    };
+    let name = uri.rsplit('/').next().unwrap_or(uri);
+    // A YAML file edited into something that is not a policy gets no diagnostics.
+    let policy = !name.ends_with(".yaml") || routerc::ide::yaml::is_policy(&text);
+    let mut expected: Vec<&str> = Vec::new();
+    let (_, checked) = routerc::check_text(name, &text);
+    if policy {
+        expected = checked
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| d.code.id)
+            .collect();
+    }
+    let mut got: Vec<&str> = published
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or(""))
+        .collect();
+    expected.sort_unstable();
+    got.sort_unstable();
+    prop_assert_eq!(got, expected, "text after the edits: {:?}", text);
+    server.stop();
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn random_edits_and_requests(ops in prop::collection::vec(op(), 1..24)) {
-        let mut server = InMemory::start();
-        let mut text = SEED.to_string();
-        server.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": URI, "languageId": "route", "version": 0, "text": text } }),
-        );
-        let mut version = 0;
-        for op in &ops {
-            match op {
-                Op::Edit { start, end, text: insert } => {
-                    version += 1;
-                    let a = model_offset(&text, *start);
-                    let b = model_offset(&text, *end);
-                    text.replace_range(a.min(b)..a.max(b), insert);
-                    server.notify(
-                        "textDocument/didChange",
-                        json!({ "textDocument": { "uri": URI, "version": version },
-                                "contentChanges": [{ "range": { "start": lsp_position(*start), "end": lsp_position(*end) },
-                                                     "text": insert }] }),
-                    );
-                }
-                Op::Request { method, at } => {
-                    server.request(method, request_params(method, *at));
-                }
-            }
-        }
-        // A request after the last edit: the queue is then empty and the server publishes the
-        // diagnostics of the final text.
-        server.request("textDocument/foldingRange", request_params("textDocument/foldingRange", (0, 0)));
-        let published = loop {
-            let n = match server.pending.pop_front() {
-                Some(n) => n,
-                None => match server.receive() {
-                    Message::Notification(n) => n,
-                    _ => continue,
-                },
-            };
-            if n.method == "textDocument/publishDiagnostics" && n.params["version"] == version {
-                break n.params["diagnostics"].as_array().cloned().unwrap_or_default();
-            }
-        };
-        let (_, checked) = routerc::check_text("policy.route", &text);
-        let mut expected: Vec<&str> = checked.diagnostics.sorted().iter().map(|d| d.code.id).collect();
-        let mut got: Vec<&str> = published.iter().map(|d| d["code"].as_str().unwrap_or("")).collect();
-        expected.sort_unstable();
-        got.sort_unstable();
-        prop_assert_eq!(got, expected, "text after the edits: {:?}", text);
-        server.stop();
+        edit_session(URI, "route", SEED, &ops)?;
+    }
+
+    #[test]
+    fn random_edits_and_requests_on_yaml(ops in prop::collection::vec(op(), 1..24)) {
+        edit_session(YAML_URI, "yaml", YAML_SEED, &ops)?;
     }
 }

@@ -20,14 +20,23 @@ function serverOptions(): ServerOptions {
 }
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
+  const yaml = vscode.workspace
+    .getConfiguration("routerc")
+    .get<boolean>("yaml.enable", true);
+  // YAML files on disk only: the server tells a policy from other YAML by its top-level keys,
+  // and an untitled buffer has no extension to say it is YAML at all.
+  const documentSelector = [
+    { scheme: "file", language: "route" },
+    { scheme: "untitled", language: "route" },
+    ...(yaml ? [{ scheme: "file", language: "yaml" }] : []),
+  ];
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [
-      { scheme: "file", language: "route" },
-      { scheme: "untitled", language: "route" },
-    ],
+    documentSelector,
     // Included policies that change on disk (a checkout) are re-read by the server.
     synchronize: {
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.route"),
+      fileEvents: vscode.workspace.createFileSystemWatcher(
+        yaml ? "**/*.{route,yaml,yml}" : "**/*.route",
+      ),
     },
   };
   client = new LanguageClient(
@@ -56,9 +65,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await client?.stop();
       await start(context);
     }),
-    // A new server path takes effect without reloading the window.
+    // A new server path, or YAML switched on or off, takes effect without reloading the window.
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("routerc.server.path")) {
+      if (
+        e.affectsConfiguration("routerc.server.path") ||
+        e.affectsConfiguration("routerc.yaml.enable")
+      ) {
         await client?.stop();
         await start(context);
       }

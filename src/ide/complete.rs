@@ -539,33 +539,7 @@ impl<'a, 's> Context<'a, 's> {
     }
 
     fn declared(&self, out: &mut Completions, kind: CompletionKind) {
-        for item in self.analysis.program.items() {
-            let (name, detail) = match (item, kind) {
-                (Item::Backend(b), CompletionKind::Backend) => {
-                    let model = b.fields.iter().find(|f| f.key.name == "model");
-                    let detail = model.and_then(|f| match &f.value {
-                        crate::syntax::ast::Value::Str(s) => Some(s.value.clone()),
-                        _ => None,
-                    });
-                    (&b.name.name, detail)
-                }
-                (Item::Prompt(p), CompletionKind::Prompt) => {
-                    let mut preview: String = p.text.value.chars().take(60).collect();
-                    if preview.len() < p.text.value.len() {
-                        preview.push('…');
-                    }
-                    (&p.name.name, Some(preview))
-                }
-                (Item::Route(r), CompletionKind::Route) => (
-                    &r.name.name,
-                    r.priority.map(|p| format!("priority {}", p.value)),
-                ),
-                _ => continue,
-            };
-            if !out.items.iter().any(|c| c.label == *name) {
-                out.push(name, kind, detail.as_deref(), None);
-            }
-        }
+        declared(self.analysis, out, kind);
     }
 
     fn backends(&self, out: &mut Completions) {
@@ -585,6 +559,46 @@ impl<'a, 's> Context<'a, 's> {
             None,
         );
     }
+}
+
+/// The declared backends, prompts or routes (by `kind`), each once.
+pub(super) fn declared(analysis: &Analysis, out: &mut Completions, kind: CompletionKind) {
+    for item in analysis.program.items() {
+        let (name, detail) = match (item, kind) {
+            (Item::Backend(b), CompletionKind::Backend) => {
+                let model = b.fields.iter().find(|f| f.key.name == "model");
+                let detail = model.and_then(|f| match &f.value {
+                    crate::syntax::ast::Value::Str(s) => Some(s.value.clone()),
+                    _ => None,
+                });
+                (&b.name.name, detail)
+            }
+            (Item::Prompt(p), CompletionKind::Prompt) => {
+                let mut preview: String = p.text.value.chars().take(60).collect();
+                if preview.len() < p.text.value.len() {
+                    preview.push('…');
+                }
+                (&p.name.name, Some(preview))
+            }
+            (Item::Route(r), CompletionKind::Route) => (
+                &r.name.name,
+                r.priority.map(|p| format!("priority {}", p.value)),
+            ),
+            _ => continue,
+        };
+        if !out.items.iter().any(|c| c.label == *name) {
+            out.push(name, kind, detail.as_deref(), None);
+        }
+    }
+}
+
+/// Completes inside `decl`, the tokens of one declaration (starting with its keyword) before
+/// the cursor: the YAML form's conditions and action values, written in `.route` syntax.
+pub(super) fn in_declaration(analysis: &Analysis, decl: &[Token<'_>], out: &mut Completions) {
+    if decl.is_empty() {
+        return;
+    }
+    Context::new(analysis, decl, false).run(out);
 }
 
 impl Completions {

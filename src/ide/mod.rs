@@ -14,6 +14,7 @@ mod complete;
 pub mod index;
 mod outline;
 pub mod vocabulary;
+pub mod yaml;
 
 use std::path::Path;
 
@@ -142,6 +143,11 @@ impl Analysis {
     /// The whole file in canonical form, as `routerc fmt` writes it; `None` when the file has
     /// syntax errors (the diagnostics say which) or is already formatted.
     pub fn format(&self, file: FileId) -> Option<String> {
+        // YAML policies are the user's own layout; `routerc convert --to yaml` is the canonical
+        // form, and it does not keep comments.
+        if self.is_yaml(file) {
+            return None;
+        }
         let text = self.text(file);
         match crate::fmt::format_source(text) {
             Ok(out) if out != text => Some(out),
@@ -291,6 +297,9 @@ impl Analysis {
 
     pub fn completions(&self, file: FileId, offset: u32) -> Completions {
         let offset = self.clamp(file, offset);
+        if self.is_yaml(file) {
+            return yaml::completions(self, file, offset);
+        }
         complete::completions(self, file, offset)
     }
 
@@ -299,7 +308,19 @@ impl Analysis {
     }
 
     pub fn folding(&self, file: FileId) -> Vec<Fold> {
+        if self.is_yaml(file) {
+            return yaml::folding(self.text(file), file);
+        }
         outline::folding(self, file)
+    }
+
+    /// Whether `file` was read by the YAML frontend (either YAML form).
+    pub fn is_yaml(&self, file: FileId) -> bool {
+        self.program
+            .sources
+            .files()
+            .nth(file.0 as usize)
+            .is_some_and(|(_, f)| crate::yaml::is_yaml_path(&f.path))
     }
 
     /// The items of `file`.
@@ -314,6 +335,14 @@ impl Analysis {
     /// The item of `file` that contains `offset`.
     fn item_at(&self, file: FileId, offset: u32) -> Option<&Item> {
         let items = self.items(file);
+        // The YAML frontend lowers sections in its own order (a vLLM config's signals come
+        // after its models), so its items are not sorted by position.
+        if self.is_yaml(file) {
+            return items
+                .iter()
+                .filter(|it| it.span().contains(offset))
+                .min_by_key(|it| it.span().end - it.span().start);
+        }
         let i = items.partition_point(|it| it.span().start <= offset);
         items[..i].last().filter(|it| it.span().contains(offset))
     }
@@ -367,9 +396,19 @@ impl Analysis {
         let uses = self.index.references(symbol).filter(|o| !o.is_definition);
         let use_count = uses.count();
         let code = |text: String| format!("```route\n{text}\n```");
+        // A YAML declaration is shown as routerc reads it: the lowering is what the checker
+        // and the engine see, and the YAML is already on screen.
+        let yaml = self.is_yaml(def.span.file);
+        let declaration = |span: Span| {
+            code(if yaml {
+                yaml::as_route(item)
+            } else {
+                self.one_line(span)
+            })
+        };
         Some(match (symbol, item) {
             (Symbol::Signal(_), Item::Signal(s)) => {
-                let mut out = vec![code(self.one_line(s.span))];
+                let mut out = vec![declaration(s.span)];
                 if let Some(doc) = vocabulary::doc(vocabulary::TYPES, &s.ty.name.name) {
                     out.push(format!("`{}`: {doc}", s.ty.name.name));
                 }
@@ -385,13 +424,17 @@ impl Analysis {
                 let count = s.ty.labels.as_ref().map_or(0, Vec::len);
                 format!(
                     "label `{label}` of signal `{signal}`, one of {count} labels\n\n{}\n\n{}",
-                    code(format!("signal {signal}: {}", self.one_line(s.ty.span))),
+                    if yaml {
+                        declaration(s.span)
+                    } else {
+                        code(format!("signal {signal}: {}", self.one_line(s.ty.span)))
+                    },
                     uses_line(use_count)
                 )
             }
             (Symbol::Backend(_), Item::Backend(b)) => {
                 let routes = self.routes_using(symbol);
-                let mut out = vec![code(self.one_line(b.span))];
+                let mut out = vec![declaration(b.span)];
                 out.push(if routes.is_empty() {
                     "No route sends requests here.".to_string()
                 } else {
@@ -408,7 +451,7 @@ impl Analysis {
             }
             (Symbol::Route(name), Item::Route(r)) => {
                 let (position, total) = self.evaluation_position(name);
-                let mut out = vec![code(self.one_line(r.span))];
+                let mut out = vec![declaration(r.span)];
                 out.push(format!(
                     "Priority {}; tried {} of {total} (the default route last).",
                     r.priority.map_or(0, |p| p.value),
@@ -464,6 +507,10 @@ impl Analysis {
 
     /// Documentation of the keyword, field, type, extractor or member under the cursor.
     fn word_doc(&self, file: FileId, offset: u32) -> Option<(Span, String)> {
+        // The words are `.route` syntax; YAML keys are not documented here.
+        if self.is_yaml(file) {
+            return None;
+        }
         let text = self.text(file);
         // Every word with documentation is inside a declaration: lex that one only.
         let item = self.item_at(file, offset)?;

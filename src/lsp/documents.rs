@@ -27,6 +27,15 @@ pub struct Document {
     pub unpublished: bool,
 }
 
+impl Document {
+    /// Whether the document is a routing policy: any file but YAML, and a YAML file whose
+    /// top-level keys are a policy's. A workflow or compose file open beside the policies gets
+    /// no diagnostics and no answers.
+    pub fn is_policy(&self) -> bool {
+        !crate::yaml::is_yaml_path(&self.path) || crate::ide::yaml::is_policy(&self.text)
+    }
+}
+
 #[derive(Default)]
 pub struct Documents {
     by_uri: HashMap<String, Document>,
@@ -107,6 +116,9 @@ impl Documents {
     /// The analysis of a document's current text, made now if needed.
     pub fn analysis(&mut self, uri: &Uri) -> Option<Rc<Analysis>> {
         let doc = self.by_uri.get(uri.as_str())?;
+        if !doc.is_policy() {
+            return None;
+        }
         if let Some(a) = &doc.analysis {
             return Some(a.clone());
         }

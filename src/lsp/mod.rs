@@ -16,6 +16,7 @@ mod position;
 use std::collections::HashMap;
 use std::error::Error;
 use std::rc::Rc;
+use std::str::FromStr;
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
@@ -229,13 +230,19 @@ impl Server {
 
     fn publish_diagnostics(&mut self) {
         for uri in self.documents.unpublished() {
-            let Some(analysis) = self.documents.analysis(&uri) else {
-                continue;
-            };
             let Some(doc) = self.documents.get(&uri) else {
                 continue;
             };
             let version = doc.version;
+            if !doc.is_policy() {
+                // A YAML file that is not (or no longer) a policy keeps no diagnostics.
+                self.documents.mark_published(&uri);
+                self.publish(uri, Vec::new(), Some(version));
+                continue;
+            }
+            let Some(analysis) = self.documents.analysis(&uri) else {
+                continue;
+            };
             let diagnostics = match analysis.root() {
                 Some(root) => {
                     let view = View::new(&analysis, &self.documents);
@@ -281,6 +288,18 @@ impl Server {
     }
 
     fn request(&mut self, req: Request) -> Answer {
+        // Every request about a document that is not a policy (YAML the editor sent because
+        // the extension watches all YAML) has the empty answer, `null`, which each of them
+        // allows.
+        let about = req
+            .params
+            .pointer("/textDocument/uri")
+            .and_then(Json::as_str);
+        if let Some(uri) = about.and_then(|u| Uri::from_str(u).ok()) {
+            if self.documents.get(&uri).is_some_and(|d| !d.is_policy()) {
+                return Ok(Json::Null);
+            }
+        }
         match req.method.as_str() {
             HoverRequest::METHOD => {
                 let p: lsp_types::HoverParams = params(req.params)?;

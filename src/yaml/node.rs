@@ -113,11 +113,15 @@ impl Node {
     }
 }
 
-/// Converts the parser's character indices into byte offsets. A checkpoint every
-/// [`Offsets::STEP`] characters keeps the table small for large files and each lookup short.
+/// Converts the parser's character indices into byte offsets. The parser reports positions
+/// almost always in increasing order, so a lookup walks forward from the previous one (linear
+/// over the file in total); a checkpoint every [`Offsets::STEP`] characters bounds the walk for
+/// the few that go backwards.
 struct Offsets<'a> {
     text: &'a str,
     checkpoints: Vec<usize>,
+    /// The last lookup: (character index, byte offset).
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Offsets<'a> {
@@ -132,20 +136,43 @@ impl<'a> Offsets<'a> {
                 .map(|(b, _)| b)
                 .collect()
         };
-        Offsets { text, checkpoints }
+        Offsets {
+            text,
+            checkpoints,
+            last: std::cell::Cell::new((0, 0)),
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
         if self.checkpoints.is_empty() {
             return char_index.min(self.text.len());
         }
-        let slot = (char_index / Self::STEP).min(self.checkpoints.len() - 1);
-        let start = self.checkpoints[slot];
-        let skip = char_index - slot * Self::STEP;
-        self.text[start..]
-            .char_indices()
-            .nth(skip)
-            .map_or(self.text.len(), |(b, _)| start + b)
+        let (last_char, last_byte) = self.last.get();
+        let (from_char, from_byte) = if char_index >= last_char {
+            (last_char, last_byte)
+        } else {
+            let slot = (char_index / Self::STEP).min(self.checkpoints.len() - 1);
+            (slot * Self::STEP, self.checkpoints[slot])
+        };
+        let byte = Self::walk(&self.text.as_bytes()[from_byte..], char_index - from_char)
+            .map_or(self.text.len(), |b| from_byte + b);
+        self.last.set((char_index, byte));
+        byte
+    }
+
+    /// Byte offset of the `n`th character of `bytes` (UTF-8 starting on a boundary).
+    fn walk(bytes: &[u8], n: usize) -> Option<usize> {
+        let mut seen = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            // Continuation bytes (0b10xxxxxx) do not start a character.
+            if b & 0xC0 != 0x80 {
+                if seen == n {
+                    return Some(i);
+                }
+                seen += 1;
+            }
+        }
+        None
     }
 }
 
@@ -621,5 +648,21 @@ mod tests {
     fn small_aliases_are_copied() {
         let n = load_ok("a: &x [1, 2]\nb: *x\n");
         assert_eq!(n.get("a").unwrap().value, n.get("b").unwrap().value);
+    }
+
+    #[test]
+    fn character_indices_become_byte_offsets_in_any_order() {
+        let text = "é: ü\n".repeat(700) + "Ω";
+        let offsets = Offsets::new(&text);
+        let naive = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+        let chars = text.chars().count();
+        // Forwards, backwards across checkpoints, and past the end.
+        let order = (0..=chars + 2)
+            .step_by(7)
+            .chain((0..chars).rev().step_by(301))
+            .chain([5, chars, 3]);
+        for c in order {
+            assert_eq!(offsets.byte(c), naive(c), "character {c}");
+        }
     }
 }

@@ -111,7 +111,7 @@ const PROJECTION_MAPPING: &[&str] = &["name", "source", "method", "calibration",
 
 /// Every signal family: its key under `routing.signals`, the `type` rule leaves use for it,
 /// and the keys its entries may have.
-const FAMILIES: &[(&str, &str, &[&str])] = &[
+pub const FAMILIES: &[(&str, &str, &[&str])] = &[
     (
         "keywords",
         "keyword",
