@@ -403,6 +403,17 @@ fn check(
 fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
     let mut status = 0u8;
     for file in files {
+        // YAML keeps its author's layout and comments; the canonical YAML is what `convert`
+        // writes (without comments), so `fmt` does not rewrite YAML behind the author's back.
+        if routerc::yaml::is_yaml_path(file) {
+            eprintln!(
+                "error: `{}` is YAML; `routerc fmt` formats `.route` files (`routerc convert {} --to yaml` prints the canonical YAML form, without comments)",
+                file.display(),
+                file.display()
+            );
+            status = 2;
+            continue;
+        }
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {

@@ -119,6 +119,20 @@ fn fmt_check_and_rewrite() {
         1,
         "a file that does not parse is not rewritten"
     );
+
+    // YAML is not rewritten; the message says what formats it instead.
+    let yaml_text = "routes:   {}\n";
+    let yaml = scratch("policy.yaml", yaml_text);
+    let (code, _, err) = routerc(&["fmt", yaml.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("convert") && err.contains("--to yaml"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&yaml).expect("still there"),
+        yaml_text
+    );
 }
 
 #[test]
