@@ -272,6 +272,9 @@ pub struct Backend {
     pub max_retries: u32,
     /// Static headers added to every upstream request.
     pub headers: Vec<(String, String)>,
+    /// Extra certificate authorities (a PEM file) trusted for this https backend, as written:
+    /// relative paths are resolved against the policy's directory when it is served.
+    pub ca_file: Option<String>,
     pub span: Span,
     pub name_span: Span,
 }

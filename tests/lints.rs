@@ -144,6 +144,7 @@ fn policy(conds: Vec<(Cond, bool)>) -> Policy {
         timeouts: Timeouts::default(),
         max_retries: 0,
         headers: vec![],
+        ca_file: None,
         span: Span::default(),
         name_span: Span::default(),
     };

@@ -613,8 +613,15 @@ fn refused(policy_text: &str, extra: &[&str]) -> (Option<i32>, String) {
 fn what_the_gateway_cannot_serve_stops_it_at_start_up() {
     let good = "backend s { url: \"https://127.0.0.1:1/v1\", model: \"m\" }\ndefault => s\n";
     // Exit 1 for what cannot be served, 2 for a usage error.
-    let cases: [(&str, &[&str], i32, &str); 7] = [
+    let own_ca = |file: &str| {
+        format!("backend s {{ url: \"https://127.0.0.1:1/v1\", model: \"m\", ca_file: \"{file}\" }}\ndefault => s\n")
+    };
+    let (missing_ca, not_pem_ca) = (own_ca("missing.pem"), own_ca("not-pem"));
+    let cases: [(&str, &[&str], i32, &str); 9] = [
         ("default => nowhere\n", &[], 1, "nowhere"),
+        // A backend's own CA file, relative to the policy's directory.
+        (&missing_ca, &[], 1, "backend `s`: cannot read the CA file"),
+        (&not_pem_ca, &[], 1, "holds no certificate"),
         (
             good,
             &["--api-keys", "{dir}/empty-keys"],
@@ -1370,6 +1377,44 @@ async fn https_backends_are_verified_against_the_roots_and_the_ca_file() {
     ready(&untrusting).await;
     let url = format!("{}/v1/chat/completions", untrusting.base);
     let (status, _, v) = call("POST", &url, chat("auto", "hi"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("certificate"), "{message}");
+}
+
+/// Two backends behind two private CAs, each trusting only its own (`ca_file`, relative to
+/// the policy), and no `--ca-file`: each answers, and a backend given the other's CA is
+/// refused with a certificate error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_https_backend_trusts_its_own_ca_file() {
+    let (pki_a, pki_b) = (test_pki(), test_pki());
+    let (a, b) = (start_tls_mock(&pki_a).await, start_tls_mock(&pki_b).await);
+    let policy_text = format!(
+        "signal to_b: bool = keyword(\"to-b\")\n\
+         signal crossed: bool = keyword(\"crossed\")\n\
+         backend a {{ url: \"https://{a}/a/v1\", model: \"model-a\", ca_file: \"certs/a.pem\" }}\n\
+         backend b {{ url: \"https://{b}/a/v1\", model: \"model-b\", ca_file: \"certs/b.pem\" }}\n\
+         backend wrong {{ url: \"https://{b}/a/v1\", model: \"model-w\", ca_file: \"certs/a.pem\", max_retries: 0 }}\n\
+         route crossed_route priority 2 when crossed => wrong\n\
+         route b_route priority 1 when to_b => b\n\
+         default => a\n"
+    );
+    let dir = temp_dir();
+    std::fs::create_dir_all(dir.0.join("certs")).unwrap();
+    std::fs::write(dir.0.join("certs/a.pem"), &pki_a.ca_pem).unwrap();
+    std::fs::write(dir.0.join("certs/b.pem"), &pki_b.ca_pem).unwrap();
+    let file = dir.0.join("policy.route");
+    std::fs::write(&file, &policy_text).unwrap();
+    let g = start_gateway_on(dir, file, &[], &[]);
+    ready(&g).await;
+    let url = format!("{}/v1/chat/completions", g.base);
+    for (text, backend, model) in [("hello", "a", "model-a"), ("to-b please", "b", "model-b")] {
+        let (status, h, v) = call("POST", &url, chat("auto", text), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{text}: {v}");
+        assert_eq!(header(&h, "x-routerc-backend"), backend);
+        assert_eq!(v["received"]["model"], model);
+    }
+    let (status, _, v) = call("POST", &url, chat("auto", "crossed"), &[]).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{v}");
     let message = v["error"]["message"].as_str().unwrap();
     assert!(message.contains("certificate"), "{message}");

@@ -19,6 +19,7 @@ pub(crate) const BACKEND_FIELDS: &[&str] = &[
     "idle_timeout",
     "max_retries",
     "headers",
+    "ca_file",
 ];
 
 pub(crate) const ACTION_FIELDS: &[&str] = &[
@@ -108,6 +109,7 @@ impl Checker {
         let mut timeouts = Timeouts::default();
         let mut max_retries = 1;
         let mut headers = Vec::new();
+        let mut ca_file: Option<&ast::StrLit> = None;
         let mut ok = true;
         for f in unique_fields(self, &b.fields) {
             let key = f.key.name.as_str();
@@ -225,6 +227,17 @@ impl Checker {
                     }
                     None => false,
                 },
+                "ca_file" => match &f.value {
+                    Value::Str(s) if !s.value.is_empty() => {
+                        ca_file = Some(s);
+                        true
+                    }
+                    v => self.expect_kind(
+                        v,
+                        "`ca_file`",
+                        "the path of a PEM file of certificate authorities",
+                    ),
+                },
                 _ => {
                     self.error(unknown_field(&f.key, "a backend", BACKEND_FIELDS));
                     false
@@ -254,6 +267,21 @@ impl Checker {
                 ok = false;
             }
         }
+        // Certificate authorities only matter to TLS: on an http:// backend the file would be
+        // silently ignored, which hides a wrong url or a forgotten `s`.
+        if let (Some(ca), Some(u)) = (ca_file, &url) {
+            if u.starts_with("http://") {
+                self.error(
+                    invalid(
+                        ca.span,
+                        "`ca_file` applies to https backends only",
+                        "this backend's url is http://",
+                    )
+                    .with_help("use an https:// url, or remove `ca_file`"),
+                );
+                ok = false;
+            }
+        }
         if let (true, Some(url), Some(model)) = (ok, url, model) {
             self.backends[id.0 as usize] = Some(Backend {
                 name: b.name.name.clone(),
@@ -264,6 +292,7 @@ impl Checker {
                 timeouts,
                 max_retries,
                 headers,
+                ca_file: ca_file.map(|s| s.value.clone()),
                 span: b.span,
                 name_span: b.name.span,
             });

@@ -26,7 +26,7 @@ use super::ir::Program;
 
 pub const MAGIC: &[u8; 8] = b"RTRCBNDL";
 /// Bumped whenever the IR or this layout changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAX_WRITER_LEN: usize = 64;
 
 /// What a bundle holds besides the header.

@@ -51,6 +51,9 @@ pub struct BackendDecl {
     pub timeouts: Timeouts,
     pub max_retries: u32,
     pub headers: Vec<(String, String)>,
+    /// Extra certificate authorities for this https backend (a PEM path, relative to the
+    /// served policy's directory).
+    pub ca_file: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -311,6 +314,7 @@ pub fn lower(policy: &Policy) -> Program {
                 timeouts: b.timeouts,
                 max_retries: b.max_retries,
                 headers: b.headers.clone(),
+                ca_file: b.ca_file.clone(),
             })
             .collect(),
         prompts: policy

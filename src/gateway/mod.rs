@@ -25,7 +25,7 @@ pub mod stream;
 pub mod upstream;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,14 +111,16 @@ pub struct Served {
 }
 
 impl Served {
+    /// Also returns the CA files the backends' clients read (to watch for changes).
     fn new(
         policy: CompiledPolicy,
         plan: SignalPlan,
-        tls: &Arc<rustls::ClientConfig>,
+        tls: &upstream::Tls,
+        policy_dir: &Path,
         metrics: &Arc<Metrics>,
-    ) -> Result<Served, String> {
+    ) -> Result<(Served, Vec<PathBuf>), String> {
         let program = policy.program();
-        let upstreams = Upstreams::new(&program.backends, tls, metrics)?;
+        let (upstreams, ca_files) = Upstreams::new(&program.backends, tls, policy_dir, metrics)?;
         let decisions = program
             .routes
             .iter()
@@ -129,13 +131,16 @@ impl Served {
             .iter()
             .map(|s| metrics.signal(&s.name))
             .collect();
-        Ok(Served {
-            policy,
-            plan,
-            upstreams,
-            decisions,
-            signal_latency,
-        })
+        Ok((
+            Served {
+                policy,
+                plan,
+                upstreams,
+                decisions,
+                signal_latency,
+            },
+            ca_files,
+        ))
     }
 }
 
@@ -143,7 +148,7 @@ impl Served {
 pub struct Gateway {
     live: Live<Served>,
     auth: Live<Authenticator>,
-    tls: Arc<rustls::ClientConfig>,
+    tls: upstream::Tls,
     metrics: Arc<Metrics>,
     /// Set once everything the policy needs is loaded; cleared when draining, so that load
     /// balancers stop sending traffic.
@@ -164,9 +169,11 @@ impl Gateway {
                     f.message
                 )
             })?;
-        let tls = upstream::tls_config(options.ca_file.as_deref())?;
+        let tls = upstream::Tls::new(options.ca_file.as_deref())?;
         let metrics = Arc::new(Metrics::default());
-        let served = Served::new(policy, plan, &tls, &metrics)?;
+        let (served, ca_files) =
+            Served::new(policy, plan, &tls, &policy_dir(&options.policy), &metrics)?;
+        files.extend(ca_files);
         let auth = Authenticator::load(&options.identity)?;
         files.extend(options.identity.keys_file.iter().cloned());
         let gateway = Gateway {
@@ -209,8 +216,13 @@ impl Gateway {
         let loaded = reload::load_policy(path, self.options.color, &self.options.models);
         let loaded = loaded.and_then(|(policy, plan, files)| {
             let routes = policy.program().routes.len();
-            match Served::new(policy, plan, &self.tls, &self.metrics) {
-                Ok(served) => Ok((served, routes, files)),
+            let dir = policy_dir(path);
+            match Served::new(policy, plan, &self.tls, &dir, &self.metrics) {
+                Ok((served, ca_files)) => {
+                    let mut files = files;
+                    files.extend(ca_files);
+                    Ok((served, routes, files))
+                }
                 Err(message) => Err(reload::LoadFailure { message, files }),
             }
         });
@@ -256,6 +268,15 @@ impl Gateway {
             files.push(keys.clone());
         }
         files
+    }
+}
+
+/// The directory a policy's relative paths (a backend's `ca_file`) are read from: the served
+/// file's own, whether it is a source or a compiled bundle.
+fn policy_dir(policy: &Path) -> PathBuf {
+    match policy.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 

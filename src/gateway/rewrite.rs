@@ -151,6 +151,7 @@ mod tests {
             timeouts: Timeouts::default(),
             max_retries: 0,
             headers: vec![],
+            ca_file: None,
         }
     }
 

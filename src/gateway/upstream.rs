@@ -11,10 +11,11 @@
 //! answer it is a shorter first-byte timeout, after it the stream or body is ended.
 //!
 //! `https://` backends are spoken to with rustls: the webpki roots, plus the operator's own
-//! certificate authorities (`--ca-file`) for private upstreams. Any other scheme is refused
-//! when the policy is loaded, not on each request.
+//! certificate authorities (`--ca-file`) for private upstreams, plus a backend's own
+//! (`ca_file` in its declaration) when only that backend sits behind a private CA. Any other
+//! scheme is refused when the policy is loaded, not on each request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,13 +65,16 @@ enum Failure {
 }
 
 impl Upstreams {
-    /// Clients for the backends of a policy; `tls` is shared by every https backend.
+    /// Clients for the backends of a policy. A backend's relative `ca_file` is read from
+    /// `policy_dir`; the CA files read are returned with the clients, for the reload to watch.
     pub fn new(
         decls: &[BackendDecl],
-        tls: &Arc<rustls::ClientConfig>,
+        tls: &Tls,
+        policy_dir: &Path,
         metrics: &Arc<Metrics>,
-    ) -> Result<Upstreams, String> {
+    ) -> Result<(Upstreams, Vec<PathBuf>), String> {
         let mut backends = Vec::with_capacity(decls.len());
+        let mut ca_files = Vec::new();
         for b in decls {
             let url = format!("{}/chat/completions", b.url.trim_end_matches('/'));
             let uri: Uri = url
@@ -89,8 +93,19 @@ impl Upstreams {
             connector.set_connect_timeout(Some(Duration::from_millis(
                 b.timeouts.connect_ms.unwrap_or(CONNECT_MS),
             )));
+            let tls = match &b.ca_file {
+                Some(file) => {
+                    let path = policy_dir.join(file);
+                    let config = tls
+                        .with_ca_file(&path)
+                        .map_err(|e| format!("backend `{}`: {e}", b.name))?;
+                    ca_files.push(path);
+                    config
+                }
+                None => tls.shared.clone(),
+            };
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(rustls::ClientConfig::clone(tls))
+                .with_tls_config(rustls::ClientConfig::clone(&tls))
                 .https_or_http()
                 .enable_http1()
                 .wrap_connector(connector);
@@ -126,10 +141,13 @@ impl Upstreams {
                 series: metrics.backend(&b.name),
             });
         }
-        Ok(Upstreams {
-            backends,
-            metrics: metrics.clone(),
-        })
+        Ok((
+            Upstreams {
+                backends,
+                metrics: metrics.clone(),
+            },
+            ca_files,
+        ))
     }
 
     /// Sends `bodies[i]` to `order[i]` until a backend answers. The response is the client's
@@ -298,15 +316,38 @@ fn until(
     })
 }
 
-/// The TLS settings of every https backend: the webpki roots and, when given, the
-/// certificate authorities of a PEM file (a private CA in front of on-prem models).
-pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+/// The TLS settings of https backends: the webpki roots and the gateway's `--ca-file` for
+/// all of them, and a backend's own `ca_file` added for that backend only.
+pub struct Tls {
+    /// What every backend without a `ca_file` of its own uses.
+    shared: Arc<rustls::ClientConfig>,
+    gateway_ca: Option<PathBuf>,
+}
+
+impl Tls {
+    pub fn new(gateway_ca: Option<&Path>) -> Result<Tls, String> {
+        let gateway_ca = gateway_ca.map(Path::to_path_buf);
+        let shared = tls_config(gateway_ca.as_deref().into_iter())?;
+        Ok(Tls { shared, gateway_ca })
+    }
+
+    /// The shared settings plus the authorities of one backend's PEM file.
+    fn with_ca_file(&self, path: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
+        tls_config(self.gateway_ca.as_deref().into_iter().chain([path]))
+    }
+}
+
+/// A client configuration trusting the webpki roots and the certificate authorities of each
+/// PEM file (a private CA in front of on-prem models).
+fn tls_config<'p>(
+    ca_files: impl Iterator<Item = &'p Path>,
+) -> Result<Arc<rustls::ClientConfig>, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
 
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
+    for path in ca_files {
         let shown = path.display();
         let certs = CertificateDer::pem_file_iter(path)
             .map_err(|e| format!("cannot read the CA file `{shown}`: {e}"))?;

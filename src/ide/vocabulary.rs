@@ -87,6 +87,7 @@ pub const BACKEND_FIELDS: &[(&str, &str)] = &[
     ("idle_timeout", "The longest pause allowed between streamed chunks."),
     ("max_retries", "How often a failed request is retried on this backend."),
     ("headers", "Static headers added to every upstream request: `{ \"x-team\": \"search\" }`."),
+    ("ca_file", "A PEM file of certificate authorities for this https backend (a private CA), relative to the served policy's directory."),
 ];
 
 /// Fields of a route's action.

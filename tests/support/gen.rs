@@ -252,6 +252,7 @@ pub fn policy(rng: &mut Rng, signal_count: usize, routes: usize, depth: usize) -
         timeouts: Timeouts::default(),
         max_retries: 0,
         headers: Vec::new(),
+        ca_file: None,
         span: Span::default(),
         name_span: Span::default(),
     };
