@@ -705,6 +705,7 @@ fn eval_request(
             .collect(),
         user,
         role,
+        tools: parsed.tools,
     };
     let mut source = sig::RequestSignals::new(&plan, &input);
     source.prefetch();

@@ -188,6 +188,8 @@ pub enum Extractor {
         mode: KeywordMode,
         text: TextSource,
     },
+    /// Regular expressions: whether one matches (a `bool`), or how many matches all of them
+    /// find together (an `int`, such as the number of question marks).
     Regex {
         patterns: Vec<String>,
         text: TextSource,
@@ -196,12 +198,19 @@ pub enum Extractor {
     Header { name: String },
     /// A field of the authenticated identity (`role`, `user`).
     Identity { field: String },
-    /// Length of the text in `unit` (`chars`, `tokens`, `messages`).
-    Length { unit: LengthUnit, text: TextSource },
+    /// Length of the text in `unit` (`chars`, `tokens`, `messages`); for `messages`, `role`
+    /// counts only the messages of that role.
+    Length {
+        unit: LengthUnit,
+        text: TextSource,
+        role: Option<String>,
+    },
     /// The detected language of the text, as an ISO 639-1 code.
     Language { text: TextSource },
     /// The `model` the client asked for (a vLLM Semantic Router entrypoint name).
     RequestModel,
+    /// How many tools the request defines (its `tools` array).
+    RequestTools,
     /// A signal of a family routerc cannot compute yet (declared by the YAML frontend for
     /// vLLM Semantic Router signal families such as `complexity`): always absent, so every
     /// atom over it is false. `rule` is the vLLM rule's name.
@@ -245,6 +254,7 @@ impl Extractor {
             Extractor::Length { .. } => "length",
             Extractor::Language { .. } => "language",
             Extractor::RequestModel => "request.model",
+            Extractor::RequestTools => "request.tools",
             Extractor::External { .. } => "external",
         }
     }

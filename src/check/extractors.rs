@@ -34,6 +34,7 @@ pub(crate) const EXTRACTORS: &[&str] = &[
     "length.messages",
     "language",
     "request.model",
+    "request.tools",
     "external",
 ];
 
@@ -45,7 +46,8 @@ pub(crate) fn named_args(extractor: &str) -> &'static [&'static str] {
         "examples" => &["model", "aggregate", "top_k", "text"],
         "keyword" => &["mode", "text"],
         "external" => &["rule"],
-        "regex" | "language" | "length.chars" | "length.tokens" | "length.messages" => &["text"],
+        "regex" | "language" | "length.chars" | "length.tokens" => &["text"],
+        "length.messages" => &["text", "role"],
         _ => &[],
     }
 }
@@ -353,6 +355,7 @@ impl Checker {
                 }
             }
             "request.model" => Extractor::RequestModel,
+            "request.tools" => Extractor::RequestTools,
             "external" => {
                 let family = args.positional_string(self, 0, "the signal family")?;
                 let rule = args.named_string(self, "rule").unwrap_or_default();
@@ -368,7 +371,12 @@ impl Checker {
                     _ => LengthUnit::Messages,
                 };
                 let text = args.text(self);
-                Extractor::Length { unit, text }
+                let role = args.named_word(
+                    self,
+                    "role",
+                    &["user", "assistant", "system", "developer", "tool"],
+                );
+                Extractor::Length { unit, text, role }
             }
             _ => {
                 let text = args.text(self);
@@ -410,10 +418,13 @@ impl Checker {
             (Extractor::TokenClassifier { .. }, Type::Set(_)) => true,
             (Extractor::Examples { .. }, Type::Similarity) => true,
             (Extractor::Keyword { .. } | Extractor::Regex { .. }, Type::Bool) => true,
+            // An `int` regex counts its matches.
+            (Extractor::Regex { .. }, Type::Int) => true,
             (Extractor::Header { .. }, Type::String | Type::Int | Type::Float | Type::Bool) => true,
             (Extractor::Identity { .. } | Extractor::Language { .. }, Type::String) => true,
             (Extractor::Length { .. }, Type::Int) => true,
             (Extractor::RequestModel, Type::String) => true,
+            (Extractor::RequestTools, Type::Int) => true,
             // Declared for a family routerc cannot compute yet: any type, always absent.
             (Extractor::External { .. }, _) => true,
             _ => false,
@@ -425,14 +436,17 @@ impl Checker {
                 Extractor::Classifier { .. } => "a `category` (or a `score` with `label:`)",
                 Extractor::TokenClassifier { .. } => "a `set`",
                 Extractor::Examples { .. } => "a `similarity`",
-                Extractor::Keyword { .. } | Extractor::Regex { .. } => "a `bool`",
+                Extractor::Keyword { .. } => "a `bool`",
+                Extractor::Regex { .. } => {
+                    "a `bool` (a match), or an `int` (the number of matches)"
+                }
                 Extractor::Header { .. } => {
                     "a `string`, `int`, `float` or `bool` (parsed from the header's value)"
                 }
                 Extractor::Identity { .. }
                 | Extractor::Language { .. }
                 | Extractor::RequestModel => "a `string`",
-                Extractor::Length { .. } => "an `int`",
+                Extractor::Length { .. } | Extractor::RequestTools => "an `int`",
                 Extractor::External { .. } => "any type",
             };
             self.error(
@@ -608,6 +622,8 @@ impl<'a> Args<'a> {
     fn named_word(&mut self, checker: &mut Checker, name: &str, words: &[&str]) -> Option<String> {
         match self.named(name)? {
             Value::Name(n) if words.contains(&n.name.as_str()) => Some(n.name.clone()),
+            // Quoted is accepted too: YAML writers and people often quote such words.
+            Value::Str(s) if words.contains(&s.value.as_str()) => Some(s.value.clone()),
             other => {
                 let shown = match other {
                     Value::Name(n) => n.name.clone(),
@@ -704,7 +720,7 @@ impl<'a> Args<'a> {
         if self.has_parens
             && matches!(
                 self.extractor.as_str(),
-                "identity.role" | "identity.user" | "request.model"
+                "identity.role" | "identity.user" | "request.model" | "request.tools"
             )
         {
             checker.error(

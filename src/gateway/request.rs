@@ -28,6 +28,9 @@ pub struct ChatRequest {
     pub model: String,
     pub stream: bool,
     pub messages: Vec<Message>,
+    /// How many tools the request defines (for `request.tools`); the `tools` field itself is
+    /// forwarded as the client wrote it.
+    pub tools: usize,
 }
 
 impl ChatRequest {
@@ -87,11 +90,14 @@ impl ChatRequest {
                 parse_messages(parsed, raw)?
             }
         };
+        // Not validated here: the backend judges its own parameters.
+        let tools = find("tools").and_then(Json::as_array).map_or(0, Vec::len);
         Ok(ChatRequest {
             fields,
             model,
             stream,
             messages,
+            tools,
         })
     }
 }

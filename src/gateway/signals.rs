@@ -33,5 +33,6 @@ pub fn input<'a>(
             .collect(),
         user: identity.user.as_deref(),
         role: identity.role.as_deref(),
+        tools: request.tools,
     }
 }

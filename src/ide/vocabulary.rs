@@ -49,15 +49,16 @@ pub const EXTRACTORS: &[(&str, &str)] = &[
     ("token_classifier", "A token-classification model (PII): the set of entity types found. Expensive: computed only when evaluation reaches it."),
     ("examples", "Similarity of the request to example sentences, by sentence embeddings. Expensive: computed only when evaluation reaches it."),
     ("keyword", "Whether the text contains one of the keywords."),
-    ("regex", "Whether the text matches one of the regular expressions."),
+    ("regex", "Whether the text matches one of the regular expressions; declared `int`, how many matches they find."),
     ("header", "The value of a request header."),
     ("identity.role", "The authenticated caller's role."),
     ("identity.user", "The authenticated caller's user name."),
     ("length.chars", "The length of the text in characters."),
     ("length.tokens", "The length of the text in tokens."),
-    ("length.messages", "The number of messages in the conversation."),
+    ("length.messages", "The number of messages in the conversation (of one role with `role:`)."),
     ("language", "The detected language of the text, as an ISO 639-1 code."),
     ("request.model", "The `model` the client asked for."),
+    ("request.tools", "The number of tools the request defines."),
     (
         "external",
         "A signal routerc does not compute yet (from a vLLM Semantic Router config): always absent.",
@@ -73,6 +74,7 @@ pub const EXTRACTOR_ARGS: &[(&str, &str)] = &[
     ("aggregate", "How similarities to the examples combine: `max` (the default) or `mean`."),
     ("top_k", "With `aggregate: mean`, how many of the closest examples are averaged."),
     ("rule", "For `external`: the name of the vLLM Semantic Router rule the signal stands for."),
+    ("role", "For `length.messages`: count only the messages of this role (`user`, `assistant`, `system`, `developer`, `tool`)."),
 ];
 
 /// Fields of a `backend` declaration.

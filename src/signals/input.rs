@@ -24,6 +24,8 @@ pub struct Input<'a> {
     /// of a trusted proxy), for `identity.user` / `identity.role`; never a client's header.
     pub user: Option<&'a str>,
     pub role: Option<&'a str>,
+    /// How many tools the request defines.
+    pub tools: usize,
 }
 
 impl<'a> Input<'a> {

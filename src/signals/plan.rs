@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use regex::RegexSet;
+use regex::{Regex, RegexSet};
 use routerc_models::{Model, Task};
 
 use crate::engine::ir::{certain_signals, Program};
@@ -62,6 +62,11 @@ pub(super) enum Compute {
         set: RegexSet,
         text: TextSource,
     },
+    /// The number of matches all the patterns find (an `int` regex signal).
+    RegexCount {
+        patterns: Vec<Regex>,
+        text: TextSource,
+    },
     Header {
         name: String,
         ty: Type,
@@ -73,11 +78,13 @@ pub(super) enum Compute {
     Length {
         unit: LengthUnit,
         text: TextSource,
+        role: Option<String>,
     },
     Language {
         text: TextSource,
     },
     RequestModel,
+    RequestTools,
     Category {
         model: Arc<Model>,
         /// Each declared label's index among the model's labels.
@@ -197,6 +204,14 @@ fn prepare_one(ex: &Extractor, ty: &Type, o: PlanOptions<'_>) -> Result<Compute,
             matcher: KeywordMatcher::new(keywords, *mode).map_err(|e| (e, None))?,
             text: *text,
         },
+        Extractor::Regex { patterns, text } if *ty == Type::Int => Compute::RegexCount {
+            patterns: patterns
+                .iter()
+                .map(|p| Regex::new(p))
+                .collect::<Result<_, _>>()
+                .map_err(|e| (format!("invalid regex: {e}"), None))?,
+            text: *text,
+        },
         Extractor::Regex { patterns, text } => Compute::Regex {
             set: RegexSet::new(patterns).map_err(|e| (format!("invalid regex: {e}"), None))?,
             text: *text,
@@ -208,12 +223,14 @@ fn prepare_one(ex: &Extractor, ty: &Type, o: PlanOptions<'_>) -> Result<Compute,
         Extractor::Identity { field } => Compute::Identity {
             user: field == "user",
         },
-        Extractor::Length { unit, text } => Compute::Length {
+        Extractor::Length { unit, text, role } => Compute::Length {
             unit: *unit,
             text: *text,
+            role: role.clone(),
         },
         Extractor::Language { text } => Compute::Language { text: *text },
         Extractor::RequestModel => Compute::RequestModel,
+        Extractor::RequestTools => Compute::RequestTools,
         Extractor::External { .. } => Compute::Absent,
         Extractor::Classifier { model, label, text } => {
             let m = load(model, Task::SequenceClassification, o)?;

@@ -209,6 +209,11 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
                 Some(json!({ "matched": matched })),
             )
         }
+        Compute::RegexCount { patterns, text } => {
+            let t = texts.get(input, *text);
+            let count: usize = patterns.iter().map(|p| p.find_iter(t).count()).sum();
+            (Value::Number(count as f64), None)
+        }
         Compute::Header { name, ty } => match input.header(name) {
             Some(v) => (header_value(v, ty), None),
             None => (Value::Absent, None),
@@ -217,7 +222,21 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
             Some(v) => (Value::String(v.to_string()), None),
             None => (Value::Absent, None),
         },
-        Compute::Length { unit, text } => match unit {
+        Compute::Length {
+            unit: LengthUnit::Messages,
+            role: Some(role),
+            ..
+        } => (
+            Value::Number(
+                input
+                    .messages
+                    .iter()
+                    .filter(|m| m.role == role.as_str())
+                    .count() as f64,
+            ),
+            None,
+        ),
+        Compute::Length { unit, text, .. } => match unit {
             LengthUnit::Chars => (
                 Value::Number(texts.get(input, *text).chars().count() as f64),
                 None,
@@ -252,6 +271,7 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
             None => (Value::Absent, None),
         },
         Compute::RequestModel => (Value::String(input.model.to_string()), None),
+        Compute::RequestTools => (Value::Number(input.tools as f64), None),
         Compute::Absent => (Value::Absent, None),
         Compute::Category {
             model,

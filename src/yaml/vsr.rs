@@ -1533,7 +1533,20 @@ impl Lowering<'_, '_> {
                 let signal = self.shared("role", span);
                 Some(Atom::Is(signal, role))
             }
-            "structure" => {
+            "structure" | "conversation" => {
+                if let Some(atom) = self.counted(family, rule, name, &prefix, span) {
+                    return Some(atom);
+                }
+                if family == "conversation" {
+                    return Some(Atom::Bool(self.external(
+                        "conversation",
+                        scope,
+                        name,
+                        span,
+                        "bool",
+                        true,
+                    )));
+                }
                 let feature = rule.get("feature");
                 let exists =
                     feature.and_then(|f| f.get("type")).and_then(Node::as_str) == Some("exists");
@@ -1586,6 +1599,109 @@ impl Lowering<'_, '_> {
                 ))
             }
         }
+    }
+
+    /// The `structure` and `conversation` features routerc computes exactly: counts of regex
+    /// matches, of messages of a role and of tool definitions, compared by the rule's
+    /// `predicate` (`gt`, `gte`, `lt`, `lte`, `eq`); `exists` as a count of at least one; and
+    /// `sequence` (phrases in order) as one regex per sequence. `None` for any other feature,
+    /// which stays external.
+    fn counted(
+        &mut self,
+        family: &str,
+        rule: &Node,
+        name: &str,
+        prefix: &str,
+        span: Span,
+    ) -> Option<Atom> {
+        let feature = rule.get("feature")?;
+        let kind = feature.get("type").and_then(Node::as_str)?;
+        let source = feature.get("source")?;
+        let source_type = source.get("type").and_then(Node::as_str)?;
+        let case_sensitive = source
+            .get("case_sensitive")
+            .and_then(|n| match n.value {
+                super::node::Value::Bool(b) => Some(b),
+                _ => None,
+            })
+            .unwrap_or(false);
+        let string = |value: &str| {
+            Value::Str(StrLit {
+                value: value.to_string(),
+                span,
+            })
+        };
+        // (extractor path, arguments) of an int signal, or of a bool one for `sequence`.
+        let (path, args, ty): (&[&str], Option<Vec<Arg>>, &str) = match (family, kind, source_type)
+        {
+            ("structure", "count", "regex") => {
+                let pattern = source.get("pattern").and_then(Node::as_str)?;
+                regex::Regex::new(pattern).ok()?;
+                (&["regex"], Some(vec![arg(None, string(pattern))]), "int")
+            }
+            ("structure", "sequence", "sequence") => {
+                let sequences = source.get("sequences").and_then(Node::as_seq)?;
+                let mut patterns = Vec::new();
+                for s in sequences {
+                    let words: Option<Vec<&str>> = s.as_seq()?.iter().map(Node::as_str).collect();
+                    let words = words?;
+                    if words.is_empty() {
+                        return None;
+                    }
+                    let flags = if case_sensitive { "(?s)" } else { "(?is)" };
+                    let body: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+                    patterns.push(arg(None, string(&format!("{flags}{}", body.join(".*?")))));
+                }
+                (&["regex"], Some(patterns), "bool")
+            }
+            ("conversation", "count" | "exists", "message") => {
+                let role = source.get("role").and_then(Node::as_str)?;
+                if !["user", "assistant", "system", "developer", "tool"].contains(&role) {
+                    return None;
+                }
+                let word = Value::Name(Ident {
+                    name: role.to_string(),
+                    span,
+                });
+                (
+                    &["length", "messages"],
+                    Some(vec![arg(Some("role"), word)]),
+                    "int",
+                )
+            }
+            ("conversation", "count" | "exists", "tool_definition") => {
+                (&["request", "tools"], None, "int")
+            }
+            _ => return None,
+        };
+        let (lo, hi) = if ty == "bool" {
+            (None, None)
+        } else if kind == "exists" {
+            (Some(1), None)
+        } else {
+            let predicate = rule.get("predicate")?;
+            let int = |key: &str| match predicate.get(key).map(|n| &n.value) {
+                Some(super::node::Value::Int(i)) => Some(Some(*i)),
+                Some(super::node::Value::Float(f)) if f.fract() == 0.0 => Some(Some(*f as i64)),
+                None => Some(None),
+                Some(_) => None,
+            };
+            let (gt, gte, lt, lte, eq) =
+                (int("gt")?, int("gte")?, int("lt")?, int("lte")?, int("eq")?);
+            let lo = [gt.map(|v| v + 1), gte, eq].into_iter().flatten().max();
+            let hi = [lt.map(|v| v - 1), lte, eq].into_iter().flatten().min();
+            if lo.is_none() && hi.is_none() {
+                return None;
+            }
+            (lo, hi)
+        };
+        let n = self.signal_names.allocate(name, prefix);
+        self.push_signal(&n, span, simple_type(ty, span), path, args);
+        Some(if ty == "bool" {
+            Atom::Bool(n)
+        } else {
+            Atom::Between(n, lo, hi)
+        })
     }
 
     /// Projection mappings: one external string signal per mapping, whose value is the
