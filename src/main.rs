@@ -706,6 +706,12 @@ fn eval_request(
         user,
         role,
         tools: parsed.tools,
+        images: parsed.messages.iter().map(|m| m.images).sum(),
+        metadata: parsed
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
     };
     let mut source = sig::RequestSignals::new(&plan, &input);
     source.prefetch();

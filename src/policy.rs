@@ -211,6 +211,10 @@ pub enum Extractor {
     RequestModel,
     /// How many tools the request defines (its `tools` array).
     RequestTools,
+    /// How many image parts the request's messages hold.
+    RequestImages,
+    /// A string entry of the request's `metadata` object.
+    RequestMetadata { key: String },
     /// A signal of a family routerc cannot compute yet (declared by the YAML frontend for
     /// vLLM Semantic Router signal families such as `complexity`): always absent, so every
     /// atom over it is false. `rule` is the vLLM rule's name.
@@ -220,6 +224,8 @@ pub enum Extractor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LengthUnit {
     Chars,
+    /// UTF-8 bytes.
+    Bytes,
     Tokens,
     Messages,
 }
@@ -255,6 +261,8 @@ impl Extractor {
             Extractor::Language { .. } => "language",
             Extractor::RequestModel => "request.model",
             Extractor::RequestTools => "request.tools",
+            Extractor::RequestImages => "request.images",
+            Extractor::RequestMetadata { .. } => "request.metadata",
             Extractor::External { .. } => "external",
         }
     }

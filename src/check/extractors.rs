@@ -30,11 +30,14 @@ pub(crate) const EXTRACTORS: &[&str] = &[
     "identity.role",
     "identity.user",
     "length.chars",
+    "length.bytes",
     "length.tokens",
     "length.messages",
     "language",
     "request.model",
     "request.tools",
+    "request.images",
+    "request.metadata",
     "external",
 ];
 
@@ -46,7 +49,7 @@ pub(crate) fn named_args(extractor: &str) -> &'static [&'static str] {
         "examples" => &["model", "aggregate", "top_k", "text"],
         "keyword" => &["mode", "text"],
         "external" => &["rule"],
-        "regex" | "language" | "length.chars" | "length.tokens" => &["text"],
+        "regex" | "language" | "length.chars" | "length.bytes" | "length.tokens" => &["text"],
         "length.messages" => &["text", "role"],
         _ => &[],
     }
@@ -356,6 +359,11 @@ impl Checker {
             }
             "request.model" => Extractor::RequestModel,
             "request.tools" => Extractor::RequestTools,
+            "request.images" => Extractor::RequestImages,
+            "request.metadata" => {
+                let key = args.positional_string(self, 0, "the metadata key")?;
+                Extractor::RequestMetadata { key }
+            }
             "external" => {
                 let family = args.positional_string(self, 0, "the signal family")?;
                 let rule = args.named_string(self, "rule").unwrap_or_default();
@@ -364,9 +372,10 @@ impl Checker {
             "identity.role" | "identity.user" => Extractor::Identity {
                 field: path[1].to_string(),
             },
-            "length.chars" | "length.tokens" | "length.messages" => {
+            "length.chars" | "length.bytes" | "length.tokens" | "length.messages" => {
                 let unit = match path[1] {
                     "chars" => LengthUnit::Chars,
+                    "bytes" => LengthUnit::Bytes,
                     "tokens" => LengthUnit::Tokens,
                     _ => LengthUnit::Messages,
                 };
@@ -374,7 +383,14 @@ impl Checker {
                 let role = args.named_word(
                     self,
                     "role",
-                    &["user", "assistant", "system", "developer", "tool"],
+                    &[
+                        "user",
+                        "assistant",
+                        "system",
+                        "developer",
+                        "tool",
+                        "non_user",
+                    ],
                 );
                 Extractor::Length { unit, text, role }
             }
@@ -424,7 +440,8 @@ impl Checker {
             (Extractor::Identity { .. } | Extractor::Language { .. }, Type::String) => true,
             (Extractor::Length { .. }, Type::Int) => true,
             (Extractor::RequestModel, Type::String) => true,
-            (Extractor::RequestTools, Type::Int) => true,
+            (Extractor::RequestTools | Extractor::RequestImages, Type::Int) => true,
+            (Extractor::RequestMetadata { .. }, Type::String) => true,
             // Declared for a family routerc cannot compute yet: any type, always absent.
             (Extractor::External { .. }, _) => true,
             _ => false,
@@ -445,8 +462,11 @@ impl Checker {
                 }
                 Extractor::Identity { .. }
                 | Extractor::Language { .. }
-                | Extractor::RequestModel => "a `string`",
-                Extractor::Length { .. } | Extractor::RequestTools => "an `int`",
+                | Extractor::RequestModel
+                | Extractor::RequestMetadata { .. } => "a `string`",
+                Extractor::Length { .. } | Extractor::RequestTools | Extractor::RequestImages => {
+                    "an `int`"
+                }
                 Extractor::External { .. } => "any type",
             };
             self.error(
@@ -720,7 +740,11 @@ impl<'a> Args<'a> {
         if self.has_parens
             && matches!(
                 self.extractor.as_str(),
-                "identity.role" | "identity.user" | "request.model" | "request.tools"
+                "identity.role"
+                    | "identity.user"
+                    | "request.model"
+                    | "request.tools"
+                    | "request.images"
             )
         {
             checker.error(

@@ -19,6 +19,8 @@ pub struct Message {
     /// The text of its content: a string content as is, the `text` parts of a list joined by
     /// newlines, nothing for other parts (images, audio).
     pub text: String,
+    /// How many of its content parts are images.
+    pub images: usize,
 }
 
 /// A chat completion request, parsed as far as routing needs.
@@ -31,6 +33,8 @@ pub struct ChatRequest {
     /// How many tools the request defines (for `request.tools`); the `tools` field itself is
     /// forwarded as the client wrote it.
     pub tools: usize,
+    /// The string entries of the request's `metadata` object (for `request.metadata(…)`).
+    pub metadata: Vec<(String, String)>,
 }
 
 impl ChatRequest {
@@ -92,12 +96,21 @@ impl ChatRequest {
         };
         // Not validated here: the backend judges its own parameters.
         let tools = find("tools").and_then(Json::as_array).map_or(0, Vec::len);
+        let metadata = find("metadata")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(ChatRequest {
             fields,
             model,
             stream,
             messages,
             tools,
+            metadata,
         })
     }
 }
@@ -135,6 +148,19 @@ fn parse_messages(parsed: &Json, raw: &str) -> Result<Vec<Message>, ApiError> {
             None => return Err(ApiError::missing_field(&format!("{param}.role"))),
             Some(_) => return Err(ApiError::wrong_type(&format!("{param}.role"), "a string")),
         };
+        // OpenAI's chat parts are `image_url`; the responses API's `input_image`.
+        let images = match m.get("content") {
+            Some(Json::Array(parts)) => parts
+                .iter()
+                .filter(|p| {
+                    matches!(
+                        p.get("type").and_then(Json::as_str),
+                        Some("image_url" | "input_image" | "image")
+                    )
+                })
+                .count(),
+            _ => 0,
+        };
         let text = match m.get("content") {
             None | Some(Json::Null) => String::new(),
             Some(Json::String(s)) => s.clone(),
@@ -155,7 +181,12 @@ fn parse_messages(parsed: &Json, raw: &str) -> Result<Vec<Message>, ApiError> {
                 ))
             }
         };
-        messages.push(Message { raw, role, text });
+        messages.push(Message {
+            raw,
+            role,
+            text,
+            images,
+        });
     }
     Ok(messages)
 }
@@ -190,6 +221,18 @@ mod tests {
         let r = ChatRequest::parse(body).unwrap();
         assert!(r.stream);
         assert_eq!(r.messages[0].text, "a\nb");
+        assert_eq!(r.messages[0].images, 1);
+    }
+
+    #[test]
+    fn tools_and_metadata_are_read_for_the_signals() {
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{},{}],"metadata":{"consent":"denied","n":3}}"#;
+        let r = ChatRequest::parse(body).unwrap();
+        assert_eq!(r.tools, 2);
+        assert_eq!(r.metadata, [("consent".to_string(), "denied".to_string())]);
+        let plain =
+            ChatRequest::parse(br#"{"model":"m","messages":[{"role":"user"}],"tools":7}"#).unwrap();
+        assert_eq!((plain.tools, plain.metadata.len()), (0, 0));
     }
 
     #[test]

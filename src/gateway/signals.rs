@@ -34,5 +34,11 @@ pub fn input<'a>(
         user: identity.user.as_deref(),
         role: identity.role.as_deref(),
         tools: request.tools,
+        images: request.messages.iter().map(|m| m.images).sum(),
+        metadata: request
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
     }
 }

@@ -55,10 +55,13 @@ pub const EXTRACTORS: &[(&str, &str)] = &[
     ("identity.user", "The authenticated caller's user name."),
     ("length.chars", "The length of the text in characters."),
     ("length.tokens", "The length of the text in tokens."),
+    ("length.bytes", "The length of the text in UTF-8 bytes."),
     ("length.messages", "The number of messages in the conversation (of one role with `role:`)."),
     ("language", "The detected language of the text, as an ISO 639-1 code."),
     ("request.model", "The `model` the client asked for."),
     ("request.tools", "The number of tools the request defines."),
+    ("request.images", "The number of image parts in the request's messages."),
+    ("request.metadata", "A string value of the request's `metadata` object: `request.metadata(\"consent\")`."),
     (
         "external",
         "A signal routerc does not compute yet (from a vLLM Semantic Router config): always absent.",

@@ -26,6 +26,10 @@ pub struct Input<'a> {
     pub role: Option<&'a str>,
     /// How many tools the request defines.
     pub tools: usize,
+    /// How many image parts the messages hold.
+    pub images: usize,
+    /// The string entries of the request's `metadata`.
+    pub metadata: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Input<'a> {

@@ -85,6 +85,10 @@ pub(super) enum Compute {
     },
     RequestModel,
     RequestTools,
+    RequestImages,
+    RequestMetadata {
+        key: String,
+    },
     Category {
         model: Arc<Model>,
         /// Each declared label's index among the model's labels.
@@ -231,6 +235,8 @@ fn prepare_one(ex: &Extractor, ty: &Type, o: PlanOptions<'_>) -> Result<Compute,
         Extractor::Language { text } => Compute::Language { text: *text },
         Extractor::RequestModel => Compute::RequestModel,
         Extractor::RequestTools => Compute::RequestTools,
+        Extractor::RequestImages => Compute::RequestImages,
+        Extractor::RequestMetadata { key } => Compute::RequestMetadata { key: key.clone() },
         Extractor::External { .. } => Compute::Absent,
         Extractor::Classifier { model, label, text } => {
             let m = load(model, Task::SequenceClassification, o)?;

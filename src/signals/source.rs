@@ -226,21 +226,22 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
             unit: LengthUnit::Messages,
             role: Some(role),
             ..
-        } => (
-            Value::Number(
-                input
-                    .messages
-                    .iter()
-                    .filter(|m| m.role == role.as_str())
-                    .count() as f64,
-            ),
-            None,
-        ),
+        } => {
+            let counted = |m: &&crate::signals::Turn<'_>| match role.as_str() {
+                "non_user" => m.role != "user",
+                r => m.role == r,
+            };
+            (
+                Value::Number(input.messages.iter().filter(counted).count() as f64),
+                None,
+            )
+        }
         Compute::Length { unit, text, .. } => match unit {
             LengthUnit::Chars => (
                 Value::Number(texts.get(input, *text).chars().count() as f64),
                 None,
             ),
+            LengthUnit::Bytes => (Value::Number(texts.get(input, *text).len() as f64), None),
             LengthUnit::Messages => (Value::Number(input.message_count(*text) as f64), None),
             LengthUnit::Tokens => {
                 let t = texts.get(input, *text);
@@ -272,6 +273,11 @@ fn compute(plan: &SignalPlan, signal: u32, input: &Input<'_>, texts: &Texts) -> 
         },
         Compute::RequestModel => (Value::String(input.model.to_string()), None),
         Compute::RequestTools => (Value::Number(input.tools as f64), None),
+        Compute::RequestImages => (Value::Number(input.images as f64), None),
+        Compute::RequestMetadata { key } => match input.metadata.iter().find(|(k, _)| k == key) {
+            Some((_, v)) => (Value::String(v.to_string()), None),
+            None => (Value::Absent, None),
+        },
         Compute::Absent => (Value::Absent, None),
         Compute::Category {
             model,

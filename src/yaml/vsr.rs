@@ -1584,6 +1584,37 @@ impl Lowering<'_, '_> {
                     ))),
                 }
             }
+            "metadata" => {
+                // `key` compared with `predicate: {equals: …}`: a string signal per key.
+                let key = rule.get("key").and_then(Node::as_str);
+                let equals = rule
+                    .get("predicate")
+                    .and_then(|p| p.get("equals"))
+                    .and_then(Node::as_str);
+                match (key, equals) {
+                    (Some(key), Some(value)) if !key.is_empty() => {
+                        let n = self.signal_names.allocate(name, &prefix);
+                        let args = vec![arg(
+                            None,
+                            Value::Str(StrLit {
+                                value: key.to_string(),
+                                span,
+                            }),
+                        )];
+                        self.push_signal(
+                            &n,
+                            span,
+                            simple_type("string", span),
+                            &["request", "metadata"],
+                            Some(args),
+                        );
+                        Some(Atom::Is(n, value.to_string()))
+                    }
+                    _ => Some(Atom::Bool(
+                        self.external("metadata", scope, name, span, "bool", true),
+                    )),
+                }
+            }
             "complexity" => {
                 // Referred to as `name:hard`, `name:medium` or `name:easy`: one string signal.
                 let n = self.external("complexity", scope, name, span, "string", true);
@@ -1656,7 +1687,15 @@ impl Lowering<'_, '_> {
             }
             ("conversation", "count" | "exists", "message") => {
                 let role = source.get("role").and_then(Node::as_str)?;
-                if !["user", "assistant", "system", "developer", "tool"].contains(&role) {
+                let roles = [
+                    "user",
+                    "assistant",
+                    "system",
+                    "developer",
+                    "tool",
+                    "non_user",
+                ];
+                if !roles.contains(&role) {
                     return None;
                 }
                 let word = Value::Name(Ident {
@@ -1672,6 +1711,10 @@ impl Lowering<'_, '_> {
             ("conversation", "count" | "exists", "tool_definition") => {
                 (&["request", "tools"], None, "int")
             }
+            ("conversation", "count" | "exists", "image_content") => {
+                (&["request", "images"], None, "int")
+            }
+            ("structure", "count", "text_bytes") => (&["length", "bytes"], None, "int"),
             _ => return None,
         };
         let (lo, hi) = if ty == "bool" {
