@@ -1,7 +1,8 @@
 //! Language-server latency: from a `didChange` (one keystroke in a route of a 2,000-route
 //! policy) to the `publishDiagnostics` of that version, through the real server loop
 //! (`routerc::lsp::serve`) on an in-memory connection, so stdio framing is the only part left
-//! out. Beside it, `check_only` is the front end alone on the same text and `check_and_index`
+//! out; `did_insert_to_diagnostics` types and deletes a space instead, so the text after the
+//! edit moves. Beside them, `check_only` is the front end alone on the same text and `check_and_index`
 //! adds the engine's index of names: the differences are the server's own costs. The last
 //! three time engine queries at the end of the same policy.
 //!
@@ -80,6 +81,36 @@ fn bench(c: &mut Criterion) {
                         "contentChanges": [{ "range": { "start": { "line": line, "character": column },
                                                         "end": { "line": line, "character": column + 1 } },
                                              "text": digit.to_string() }] }),
+            );
+            loop {
+                if let Message::Notification(n) = recv(&client) {
+                    if n.method == "textDocument/publishDiagnostics" && n.params["version"] == version {
+                        break n;
+                    }
+                }
+            }
+        })
+    });
+    // A keystroke that changes the length of the text: a space typed after `when` in the same
+    // route, then deleted, in turn. Everything after it moves.
+    let when = text
+        .lines()
+        .nth(line)
+        .and_then(|l| l.find("when "))
+        .expect("a condition")
+        + 5;
+    let mut spaced = false;
+    group.bench_function(BenchmarkId::new("did_insert_to_diagnostics", routes), |b| {
+        b.iter(|| {
+            version += 1;
+            let (end, typed) = if spaced { (when + 1, "") } else { (when, " ") };
+            spaced = !spaced;
+            notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": URI, "version": version },
+                        "contentChanges": [{ "range": { "start": { "line": line, "character": when },
+                                                        "end": { "line": line, "character": end } },
+                                             "text": typed }] }),
             );
             loop {
                 if let Message::Notification(n) = recv(&client) {

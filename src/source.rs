@@ -92,6 +92,13 @@ impl SourceMap {
 /// Where file contents come from.
 pub trait SourceProvider {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+
+    /// Parses the text `read` gave for `path`. A provider that remembers an earlier parse (the
+    /// language server, which reparses only the declaration an edit touched) may answer from
+    /// it, but must answer exactly what [`parse_file`] would.
+    fn parse(&self, path: &Path, text: &str, id: FileId) -> crate::syntax::parser::Parsed {
+        parse_file(path, text, id)
+    }
 }
 
 /// Reads from the file system.
@@ -155,7 +162,7 @@ pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
         name.to_string(),
         text.to_string(),
     ));
-    let parsed = parse_source(Path::new(name), text, id);
+    let parsed = parse_file(Path::new(name), text, id);
     let mut diagnostics = Diagnostics::default();
     diagnostics.items.extend(parsed.diagnostics);
     let program = Program {
@@ -172,7 +179,7 @@ pub fn load_text(name: &str, text: &str) -> (Program, Diagnostics) {
 
 /// Parses one file by its kind: `.yaml` / `.yml` through the YAML frontend, anything else as
 /// `.route` text. Both give the same AST, so everything after this point is shared.
-fn parse_source(path: &Path, text: &str, id: FileId) -> crate::syntax::parser::Parsed {
+pub fn parse_file(path: &Path, text: &str, id: FileId) -> crate::syntax::parser::Parsed {
     if crate::yaml::is_yaml_path(path) {
         let parsed = crate::yaml::parse(text, id);
         crate::syntax::parser::Parsed {
@@ -309,7 +316,9 @@ impl Loader<'_> {
             );
             return;
         }
-        let parsed = parse_source(&path, &self.program.sources.get(id).text, id);
+        let parsed = self
+            .provider
+            .parse(&path, &self.program.sources.get(id).text, id);
         self.diagnostics.items.extend(parsed.diagnostics);
         let includes: Vec<(String, Span)> = parsed
             .file

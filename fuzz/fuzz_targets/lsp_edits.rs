@@ -11,6 +11,9 @@ use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{json, Value};
 
 const URI: &str = "file:///fuzz/policy.route";
+/// The same loop on a YAML document: its completion, folding and hover read the text
+/// themselves, and a YAML file may stop (or start) being a policy with an edit.
+const YAML_URI: &str = "file:///fuzz/config.yaml";
 
 const METHODS: &[&str] = &[
     "textDocument/hover",
@@ -67,8 +70,8 @@ fn position(line: u8, character: u8) -> Value {
     json!({ "line": line % 16, "character": character })
 }
 
-fn params(method: &str, at: Value) -> Value {
-    let doc = json!({ "uri": URI });
+fn params(uri: &str, method: &str, at: Value) -> Value {
+    let doc = json!({ "uri": uri });
     match method {
         "textDocument/references" => json!({ "textDocument": doc, "position": at,
                                              "context": { "includeDeclaration": true } }),
@@ -87,12 +90,15 @@ fn params(method: &str, at: Value) -> Value {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte says how much of the input is the initial document; the rest is a
-    // sequence of operations, each a header of six bytes and, for an edit, inserted text.
+    // The first byte says whether the document is YAML (its low bit) and how much of the
+    // input is the initial document; the rest is a sequence of operations, each a header of
+    // six bytes and, for an edit, inserted text.
     let Some((&split, rest)) = data.split_first() else {
         return;
     };
-    let split = (split as usize * 4).min(rest.len());
+    let uri = if split & 1 == 1 { YAML_URI } else { URI };
+    let language = if split & 1 == 1 { "yaml" } else { "route" };
+    let split = ((split >> 1) as usize * 8).min(rest.len());
     let (initial, mut ops) = rest.split_at(split);
 
     let (server_side, connection) = Connection::memory();
@@ -105,7 +111,7 @@ fuzz_target!(|data: &[u8]| {
     client.notify("initialized", json!({}));
     client.notify(
         "textDocument/didOpen",
-        json!({ "textDocument": { "uri": URI, "languageId": "route", "version": 0,
+        json!({ "textDocument": { "uri": uri, "languageId": language, "version": 0,
                                   "text": String::from_utf8_lossy(initial) } }),
     );
     let mut version = 0;
@@ -115,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
         if h[0] % 3 == 0 {
             client.request(
                 METHODS[h[1] as usize % METHODS.len()],
-                params(METHODS[h[1] as usize % METHODS.len()], position(h[2], h[3])),
+                params(uri, METHODS[h[1] as usize % METHODS.len()], position(h[2], h[3])),
             );
         } else {
             let len = (h[5] as usize % 16).min(ops.len());
@@ -124,7 +130,7 @@ fuzz_target!(|data: &[u8]| {
             version += 1;
             client.notify(
                 "textDocument/didChange",
-                json!({ "textDocument": { "uri": URI, "version": version },
+                json!({ "textDocument": { "uri": uri, "version": version },
                         "contentChanges": [{ "range": { "start": position(h[1], h[2]),
                                                         "end": position(h[3], h[4]) },
                                              "text": String::from_utf8_lossy(text) }] }),
@@ -133,7 +139,7 @@ fuzz_target!(|data: &[u8]| {
     }
     client.request(
         "textDocument/foldingRange",
-        params("textDocument/foldingRange", Value::Null),
+        params(uri, "textDocument/foldingRange", Value::Null),
     );
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);

@@ -102,7 +102,7 @@ impl Checker {
 
     fn signal_id(&self, o: &Operand) -> Option<SignalId> {
         match o {
-            Operand::Path(p) => self.signal_ids.get(&p.base.name).copied(),
+            Operand::Path(p) => self.signal_ids.get(p.base.name.as_str()).copied(),
             _ => None,
         }
     }
@@ -170,7 +170,7 @@ impl Checker {
     }
 
     pub(super) fn unknown_signal(&mut self, name: &ast::Ident) {
-        if self.broken.contains(&("signal", name.name.clone())) {
+        if self.broken.contains(&("signal", name.name.to_string())) {
             return;
         }
         let candidates: Vec<String> = self.signal_ids.keys().cloned().collect();
@@ -185,7 +185,7 @@ impl Checker {
             // A label used where a signal is expected: say whose label it is.
             let owner = self.signals.iter().find(|s| {
                 s.ty.as_ref()
-                    .is_some_and(|t| t.labels().contains(&name.name))
+                    .is_some_and(|t| t.labels().iter().any(|l| l.as_str() == name.name.as_str()))
             });
             d = match owner {
                 Some(s) if matches!(s.ty, Some(Type::Category(_))) => d.with_help(format!(
@@ -207,7 +207,7 @@ impl Checker {
 
     /// Resolves a path that names a signal to a typed read, counting the use.
     fn read(&mut self, p: &ast::Path) -> Option<Read> {
-        let id = *self.signal_ids.get(&p.base.name)?;
+        let id = *self.signal_ids.get(p.base.name.as_str())?;
         self.signal_uses[id.0 as usize] += 1;
         let ty = self.signals[id.0 as usize].ty.clone()?;
         let name = p.base.name.clone();
@@ -354,10 +354,11 @@ impl Checker {
                     };
                     p.member.is_none()
                         && p.index.is_none()
-                        && c.signals[id.0 as usize]
-                            .ty
-                            .as_ref()
-                            .is_some_and(|t| t.labels().contains(&p.base.name))
+                        && c.signals[id.0 as usize].ty.as_ref().is_some_and(|t| {
+                            t.labels()
+                                .iter()
+                                .any(|l| l.as_str() == p.base.name.as_str())
+                        })
                 };
                 if has_label(self, lhs, rhs) {
                     (lhs, rhs, op)
@@ -376,7 +377,7 @@ impl Checker {
             }
             (false, false) => {
                 let broken = |c: &Checker, o: &Operand| match o {
-                    Operand::Path(p) => c.broken.contains(&("signal", p.base.name.clone())),
+                    Operand::Path(p) => c.broken.contains(&("signal", p.base.name.to_string())),
                     _ => false,
                 };
                 if broken(self, lhs) || broken(self, rhs) {
@@ -387,8 +388,11 @@ impl Checker {
                 // report only the other side, unless both are labels.
                 let is_label = |c: &Checker, o: &Operand| match o {
                     Operand::Path(p) => c.signals.iter().any(|s| {
-                        s.ty.as_ref()
-                            .is_some_and(|t| t.labels().contains(&p.base.name))
+                        s.ty.as_ref().is_some_and(|t| {
+                            t.labels()
+                                .iter()
+                                .any(|l| l.as_str() == p.base.name.as_str())
+                        })
                     }),
                     _ => false,
                 };
@@ -474,7 +478,7 @@ impl Checker {
                     Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
                         (p.base.name.clone(), p.span)
                     }
-                    Operand::Str(s) => (s.value.clone(), s.span),
+                    Operand::Str(s) => (s.value.as_str().into(), s.span),
                     o => {
                         self.mismatch(
                             &sname,
@@ -686,7 +690,7 @@ impl Checker {
                                 Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
                                     (p.base.name.clone(), p.span)
                                 }
-                                Operand::Str(s) => (s.value.clone(), s.span),
+                                Operand::Str(s) => (s.value.as_str().into(), s.span),
                                 o => {
                                     self.mismatch(
                                         &sname,
@@ -842,7 +846,7 @@ impl Checker {
                     Operand::Path(p) if p.member.is_none() && p.index.is_none() => {
                         (p.base.name.clone(), p.span)
                     }
-                    Operand::Str(s) => (s.value.clone(), s.span),
+                    Operand::Str(s) => (s.value.as_str().into(), s.span),
                     o => {
                         self.mismatch(
                             &cname,

@@ -57,7 +57,7 @@ pub(crate) fn named_args(extractor: &str) -> &'static [&'static str] {
 
 impl Checker {
     pub(super) fn declare_signal(&mut self, s: &ast::SignalDecl) {
-        if let Some(&id) = self.signal_ids.get(&s.name.name) {
+        if let Some(&id) = self.signal_ids.get(s.name.name.as_str()) {
             let first = self.signals[id.0 as usize].name_span;
             self.error(duplicate("signal", &s.name, first));
             // Still check the declaration itself, but do not register it.
@@ -77,9 +77,9 @@ impl Checker {
             _ => (None, None),
         };
         let id = SignalId(self.signals.len() as u32);
-        self.signal_ids.insert(s.name.name.clone(), id);
+        self.signal_ids.insert(s.name.name.to_string(), id);
         self.signals.push(SignalEntry {
-            name: s.name.name.clone(),
+            name: s.name.name.to_string(),
             ty,
             extractor,
             span: s.span,
@@ -160,7 +160,7 @@ impl Checker {
                     );
                     ok = false;
                 }
-                let labels: Vec<String> = labels.iter().map(|l| l.name.clone()).collect();
+                let labels: Vec<String> = labels.iter().map(|l| l.name.to_string()).collect();
                 ok.then(|| {
                     if name == "category" {
                         Type::Category(labels)
@@ -641,12 +641,12 @@ impl<'a> Args<'a> {
 
     fn named_word(&mut self, checker: &mut Checker, name: &str, words: &[&str]) -> Option<String> {
         match self.named(name)? {
-            Value::Name(n) if words.contains(&n.name.as_str()) => Some(n.name.clone()),
+            Value::Name(n) if words.contains(&n.name.as_str()) => Some(n.name.to_string()),
             // Quoted is accepted too: YAML writers and people often quote such words.
             Value::Str(s) if words.contains(&s.value.as_str()) => Some(s.value.clone()),
             other => {
                 let shown = match other {
-                    Value::Name(n) => n.name.clone(),
+                    Value::Name(n) => n.name.to_string(),
                     Value::Str(s) => s.value.clone(),
                     _ => String::new(),
                 };
@@ -715,11 +715,11 @@ impl<'a> Args<'a> {
             .named
             .iter()
             .filter(|n| n.2)
-            .map(|n| n.0.name.clone())
+            .map(|n| n.0.name.to_string())
             .collect();
         let known = named_args(&self.extractor);
         for (n, _, used) in &self.named {
-            if !used && !read.contains(&n.name) {
+            if !used && !read.iter().any(|r| r.as_str() == n.name.as_str()) {
                 checker.error(
                     Diagnostic::new(
                         &codes::E0212,

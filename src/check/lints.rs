@@ -17,7 +17,10 @@
 //! Work is bounded: a condition with too many cubes, or a cover search past its budget, is
 //! simply not reported, and each route is compared with at most [`WINDOW`] routes before it.
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use super::FastMap as HashMap;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::policy::*;
@@ -90,7 +93,7 @@ impl Universe {
     fn new(policy: &Policy) -> Universe {
         let all = (f64::NEG_INFINITY, f64::INFINITY);
         Universe {
-            strings: HashMap::new(),
+            strings: HashMap::default(),
             labels: policy
                 .signals
                 .iter()
@@ -204,26 +207,20 @@ impl Universe {
         (var, self.intersect(var, &c, &full))
     }
 
+    /// Whether the intersection of two intervals of `var` holds a value: what `intersect`
+    /// followed by `normalise` computes for one pair, without building either list.
+    fn meet_is_nonempty(&self, var: Var, i: &Interval, j: &Interval) -> bool {
+        let m = meet(i, j);
+        let mut one = [m];
+        if self.is_integer(var) {
+            integer_bounds(&mut one);
+        }
+        !one[0].is_empty()
+    }
+
     fn normalise(&self, var: Var, mut intervals: Vec<Interval>) -> Vec<Interval> {
         if self.is_integer(var) {
-            for i in &mut intervals {
-                if i.lo.is_finite() {
-                    i.lo = if i.lo_closed {
-                        i.lo.ceil()
-                    } else {
-                        i.lo.floor() + 1.0
-                    };
-                    i.lo_closed = true;
-                }
-                if i.hi.is_finite() {
-                    i.hi = if i.hi_closed {
-                        i.hi.floor()
-                    } else {
-                        i.hi.ceil() - 1.0
-                    };
-                    i.hi_closed = true;
-                }
-            }
+            integer_bounds(&mut intervals);
         }
         intervals.retain(|i| !i.is_empty());
         intervals.sort_by(|a, b| a.lo.total_cmp(&b.lo));
@@ -233,29 +230,10 @@ impl Universe {
     fn intersect(&self, var: Var, a: &Constraint, b: &Constraint) -> Constraint {
         let values = match (&a.values, &b.values) {
             (Values::Num(x), Values::Num(y)) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(x.len() * y.len());
                 for i in x {
                     for j in y {
-                        let (lo, lo_closed) = if i.lo > j.lo {
-                            (i.lo, i.lo_closed)
-                        } else if j.lo > i.lo {
-                            (j.lo, j.lo_closed)
-                        } else {
-                            (i.lo, i.lo_closed && j.lo_closed)
-                        };
-                        let (hi, hi_closed) = if i.hi < j.hi {
-                            (i.hi, i.hi_closed)
-                        } else if j.hi < i.hi {
-                            (j.hi, j.hi_closed)
-                        } else {
-                            (i.hi, i.hi_closed && j.hi_closed)
-                        };
-                        out.push(Interval {
-                            lo,
-                            lo_closed,
-                            hi,
-                            hi_closed,
-                        });
+                        out.push(meet(i, j));
                     }
                 }
                 Values::Num(self.normalise(var, out))
@@ -379,6 +357,52 @@ impl Universe {
     }
 }
 
+/// The intersection of two intervals (possibly empty).
+fn meet(i: &Interval, j: &Interval) -> Interval {
+    let (lo, lo_closed) = if i.lo > j.lo {
+        (i.lo, i.lo_closed)
+    } else if j.lo > i.lo {
+        (j.lo, j.lo_closed)
+    } else {
+        (i.lo, i.lo_closed && j.lo_closed)
+    };
+    let (hi, hi_closed) = if i.hi < j.hi {
+        (i.hi, i.hi_closed)
+    } else if j.hi < i.hi {
+        (j.hi, j.hi_closed)
+    } else {
+        (i.hi, i.hi_closed && j.hi_closed)
+    };
+    Interval {
+        lo,
+        lo_closed,
+        hi,
+        hi_closed,
+    }
+}
+
+/// Closed integer bounds for the intervals of an integer variable.
+fn integer_bounds(intervals: &mut [Interval]) {
+    for i in intervals {
+        if i.lo.is_finite() {
+            i.lo = if i.lo_closed {
+                i.lo.ceil()
+            } else {
+                i.lo.floor() + 1.0
+            };
+            i.lo_closed = true;
+        }
+        if i.hi.is_finite() {
+            i.hi = if i.hi_closed {
+                i.hi.floor()
+            } else {
+                i.hi.ceil() - 1.0
+            };
+            i.hi_closed = true;
+        }
+    }
+}
+
 /// A conjunction of constraints, one per variable (a missing variable is unconstrained).
 type Cube = Vec<(Var, Constraint)>;
 
@@ -476,7 +500,9 @@ fn overlap(u: &Universe, var: Var, a: &Constraint, b: &Constraint) -> bool {
         return true;
     }
     match (&a.values, &b.values) {
-        (Values::Num(_), Values::Num(_)) => !u.is_empty(&u.intersect(var, a, b)),
+        (Values::Num(x), Values::Num(y)) => x
+            .iter()
+            .any(|i| y.iter().any(|j| u.meet_is_nonempty(var, i, j))),
         (Values::In(x), Values::In(y)) => {
             let (mut i, mut j) = (0, 0);
             while i < x.len() && j < y.len() {
@@ -554,28 +580,209 @@ fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Op
 
 /// The lints of a checked policy, in route order.
 pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
-    let mut u = Universe::new(policy);
-    let forms: Vec<Option<Vec<Cube>>> = policy
-        .routes
-        .iter()
-        .map(|r| {
-            if atoms(&r.condition) > MAX_ATOMS {
-                None
-            } else {
-                dnf(&mut u, &r.condition, false)
+    lint_with(policy, None)
+}
+
+/// What [`lint_with`] keeps between runs over successive versions of one policy (the language
+/// server checks after every keystroke): each route's disjunctive form, and each route's
+/// verdict against the routes it is compared with. Results are found by a fingerprint of
+/// everything they depend on (the conditions without their spans, priorities, which earlier
+/// routes were unreachable, the signals' types), never by position, so a reused result is
+/// the one a fresh run computes. Names and spans are not part of a verdict: the diagnostics
+/// are built afresh from the current routes. What one run did not use is dropped.
+#[derive(Default)]
+pub struct LintMemo {
+    universe: u128,
+    /// String values numbered once for the memo's life, so that cached forms stay valid.
+    strings: HashMap<String, u32>,
+    forms: HashMap<u128, Rc<Form>>,
+    verdicts: HashMap<u128, Verdict>,
+}
+
+/// A route's condition as a disjunction of cubes; `None` when too large to lint.
+type Form = Option<Vec<Cube>>;
+
+/// The outcome of comparing a route with the earlier routes in its window, by position in
+/// that window (nearest first).
+#[derive(Clone)]
+enum Verdict {
+    Clear,
+    Covered(Vec<usize>),
+    Overlaps(usize),
+}
+
+/// A 128-bit fingerprint: two unrelated 64-bit hashes of the same data.
+#[derive(Default)]
+struct Fingerprint(
+    rustc_hash::FxHasher,
+    std::collections::hash_map::DefaultHasher,
+);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+        self.1.write(bytes);
+    }
+}
+
+impl Fingerprint {
+    fn finish128(&self) -> u128 {
+        (u128::from(self.0.finish()) << 64) | u128::from(self.1.finish())
+    }
+}
+
+/// Hashes a condition without its spans (which move with every edit above it).
+fn hash_cond(c: &Cond, h: &mut Fingerprint) {
+    std::mem::discriminant(c).hash(h);
+    match c {
+        Cond::True | Cond::False => {}
+        Cond::And(items) | Cond::Or(items) => {
+            items.len().hash(h);
+            for i in items {
+                hash_cond(i, h);
             }
-        })
-        .collect();
+        }
+        Cond::Not(inner) => hash_cond(inner, h),
+        Cond::Atom(atom, _) => {
+            std::mem::discriminant(atom).hash(h);
+            match atom {
+                Atom::Bool { signal, value } => (signal, value).hash(h),
+                Atom::Num { read, op, value } => (read, op, value.to_bits()).hash(h),
+                Atom::Label { signal, labels } => (signal, labels).hash(h),
+                Atom::Contains { signal, label } => (signal, label).hash(h),
+                Atom::Str { signal, values } => (signal, values).hash(h),
+            }
+        }
+    }
+}
+
+/// A condition's fingerprint, which finds its form.
+fn cond_fingerprint(c: &Cond) -> u128 {
+    let mut h = Fingerprint::default();
+    hash_cond(c, &mut h);
+    h.finish128()
+}
+
+/// What a route's verdict depends on of the route itself, from its condition's fingerprint.
+fn route_fingerprint(cond: u128, r: &Route) -> u128 {
+    let mut h = Fingerprint::default();
+    (cond, r.is_default, r.explicit_priority, r.priority).hash(&mut h);
+    h.finish128()
+}
+
+/// The base of the polynomial hash of a window of routes (odd, so powers never vanish).
+const WINDOW_BASE: u128 = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835;
+/// Marks an unreachable route in a window's hash.
+const UNREACHABLE_MARK: u128 = 0xA076_1D64_78BD_642F_E703_7ED1_A0B4_28DB;
+
+/// The lints of a checked policy, in route order, reusing and refreshing `memo` when given.
+pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagnostic> {
+    let mut u = Universe::new(policy);
+    let mut forms_used: HashMap<u128, Rc<Form>> = HashMap::default();
+    let mut cond_keys: Vec<u128> = Vec::new();
+    let mut fingerprints: Vec<u128> = Vec::new();
+    if let Some(m) = memo.as_deref_mut() {
+        let universe = {
+            let mut h = Fingerprint::default();
+            u.labels.hash(&mut h);
+            for (lo, hi) in &u.ranges {
+                (lo.to_bits(), hi.to_bits()).hash(&mut h);
+            }
+            u.integer.hash(&mut h);
+            h.finish128()
+        };
+        if m.universe != universe {
+            *m = LintMemo {
+                universe,
+                ..LintMemo::default()
+            };
+        }
+        u.strings = std::mem::take(&mut m.strings);
+        cond_keys = policy
+            .routes
+            .iter()
+            .map(|r| cond_fingerprint(&r.condition))
+            .collect();
+        fingerprints = policy
+            .routes
+            .iter()
+            .zip(&cond_keys)
+            .map(|(r, &c)| route_fingerprint(c, r))
+            .collect();
+    }
+    let compute = |u: &mut Universe, r: &Route| -> Form {
+        if atoms(&r.condition) > MAX_ATOMS {
+            None
+        } else {
+            dnf(u, &r.condition, false)
+        }
+    };
+    let forms: Vec<Rc<Form>> = match memo.as_deref_mut() {
+        None => policy
+            .routes
+            .iter()
+            .map(|r| Rc::new(compute(&mut u, r)))
+            .collect(),
+        Some(m) => {
+            // A form depends on the condition alone (and the universe, fixed above).
+            policy
+                .routes
+                .iter()
+                .zip(&cond_keys)
+                .map(|(r, &key)| {
+                    let form = match m.forms.get(&key) {
+                        Some(f) => f.clone(),
+                        None => Rc::new(compute(&mut u, r)),
+                    };
+                    forms_used.insert(key, form.clone());
+                    form
+                })
+                .collect()
+        }
+    };
+    let mut verdicts_used: HashMap<u128, Verdict> = HashMap::default();
     let window = WINDOW.min(PAIR_BUDGET / policy.routes.len().max(1)).max(1);
     let mut out = Vec::new();
     let mut always_true: Option<usize> = None;
     let mut unreachable = vec![false; policy.routes.len()];
+    // The routes a later route may be compared with, in order: `earlier` of a route is the
+    // last `window` of them, nearest first. With a memo, `prefix[n]` is the polynomial hash
+    // of the first `n` (fingerprint and unreachable mark each), so any window's hash is two
+    // operations rather than a pass over it.
+    let eligible = |j: usize| !policy.routes[j].is_default && forms[j].is_some();
+    let mut comparable: Vec<usize> = Vec::new();
+    let mut prefix: Vec<u128> = vec![0];
+    let powers: Vec<u128> =
+        std::iter::successors(Some(1u128), |p| Some(p.wrapping_mul(WINDOW_BASE)))
+            .take(window + 1)
+            .collect();
 
     for (i, route) in policy.routes.iter().enumerate() {
+        // The route before this one is settled now (its unreachable mark included).
+        if i > 0 && eligible(i - 1) {
+            comparable.push(i - 1);
+            if memo.is_some() {
+                let mark = if unreachable[i - 1] {
+                    UNREACHABLE_MARK
+                } else {
+                    0
+                };
+                let last = prefix[prefix.len() - 1];
+                prefix.push(
+                    last.wrapping_mul(WINDOW_BASE)
+                        .wrapping_add(fingerprints[i - 1] ^ mark),
+                );
+            }
+        }
         if route.is_default {
             continue;
         }
-        let Some(form) = &forms[i] else { continue };
+        let Some(form) = forms[i].as_ref() else {
+            continue;
+        };
 
         if form.is_empty() {
             out.push(
@@ -638,92 +845,69 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         }
 
         // Routes tried before this one (nearest first), that could take some of its requests.
-        let earlier: Vec<usize> = (0..i)
-            .rev()
-            .filter(|&j| !policy.routes[j].is_default && forms[j].is_some())
-            .take(window)
-            .collect();
-        let mut covering: Vec<usize> = Vec::new();
-        let mut all_covered = true;
-        for cube in form {
-            let candidates: Vec<(usize, &Cube)> = earlier
-                .iter()
-                .flat_map(|&j| forms[j].iter().flatten().map(move |c| (j, c)))
-                .filter(|(_, c)| intersects(&u, c, cube))
-                .collect();
-            let covers = |without: &[usize], budget: &mut u32| {
-                let cubes: Vec<&Cube> = candidates
-                    .iter()
-                    .filter(|(j, _)| !without.contains(j))
-                    .map(|(_, c)| *c)
-                    .collect();
-                covered(&u, cube, &cubes, budget) == Some(true)
-            };
-            if !covers(&[], &mut COVER_BUDGET.clone()) {
-                all_covered = false;
-                break;
-            }
-            // Name the routes that take these requests. Usually one earlier route alone does
-            // (nearest first, a cheap containment test).
-            if let Some(&(j, _)) = candidates.iter().find(|(_, c)| contains(&u, c, cube)) {
-                if !covering.contains(&j) {
-                    covering.push(j);
-                }
-                continue;
-            }
-            // Otherwise drop each route the others cover without. This only chooses which
-            // routes the warning names, so it gets a bounded budget: when it runs out, the
-            // routes not yet tried are named too.
-            let mut naming = NAMING_BUDGET;
-            let mut dropped: Vec<usize> = Vec::new();
-            let mut routes: Vec<usize> = candidates.iter().map(|(j, _)| *j).collect();
-            routes.dedup();
-            for &j in &routes {
-                if naming == 0 {
-                    break;
-                }
-                dropped.push(j);
-                if !covers(&dropped, &mut naming) {
-                    dropped.pop();
-                }
-            }
-            for j in routes {
-                if !dropped.contains(&j) && !covering.contains(&j) {
-                    covering.push(j);
-                }
-            }
-        }
-        if all_covered {
-            covering.sort_unstable();
-            let mut d = Diagnostic::new(
-                &codes::W0001,
-                route.name_span,
-                format!("unreachable route `{}`", route.name),
-            )
-            .with_label("every request this route matches is taken by an earlier route")
-            .with_help("raise its priority, narrow the earlier routes, or remove it");
-            for &j in covering.iter().take(3) {
-                let r = &policy.routes[j];
-                d = d.with_related(r.name_span, format!("`{}` is tried first", r.name));
-            }
-            out.push(d);
-            unreachable[i] = true;
-            continue;
-        }
-
-        if route.explicit_priority {
-            let overlap = earlier.iter().copied().find(|&j| {
-                let other = &policy.routes[j];
-                other.explicit_priority
-                    && other.priority == route.priority
-                    && !unreachable[j]
-                    && forms[j]
+        let from = comparable.len().saturating_sub(window);
+        let earlier: Vec<usize> = comparable[from..].iter().rev().copied().collect();
+        let judge = || -> Verdict {
+            match covering_routes(&u, form, &earlier, &forms) {
+                Some(covering) => Verdict::Covered(
+                    covering
                         .iter()
-                        .flatten()
-                        .any(|a| form.iter().any(|b| intersects(&u, a, b)))
-            });
-            if let Some(j) = overlap {
-                let other = &policy.routes[j];
+                        .filter_map(|j| earlier.iter().position(|e| e == j))
+                        .collect(),
+                ),
+                None if route.explicit_priority => earlier
+                    .iter()
+                    .position(|&j| {
+                        let other = &policy.routes[j];
+                        other.explicit_priority
+                            && other.priority == route.priority
+                            && !unreachable[j]
+                            && forms[j]
+                                .iter()
+                                .flatten()
+                                .any(|a| form.iter().any(|b| intersects(&u, a, b)))
+                    })
+                    .map_or(Verdict::Clear, Verdict::Overlaps),
+                None => Verdict::Clear,
+            }
+        };
+        let verdict = match memo.as_deref_mut() {
+            None => judge(),
+            Some(m) => {
+                let to = comparable.len();
+                let range = prefix[to].wrapping_sub(prefix[from].wrapping_mul(powers[to - from]));
+                let mut h = Fingerprint::default();
+                (fingerprints[i], range, to - from).hash(&mut h);
+                let key = h.finish128();
+                let v = match m.verdicts.get(&key) {
+                    Some(v) => v.clone(),
+                    None => judge(),
+                };
+                verdicts_used.insert(key, v.clone());
+                v
+            }
+        };
+        match verdict {
+            Verdict::Clear => {}
+            Verdict::Covered(positions) => {
+                let mut covering: Vec<usize> = positions.iter().map(|&p| earlier[p]).collect();
+                covering.sort_unstable();
+                let mut d = Diagnostic::new(
+                    &codes::W0001,
+                    route.name_span,
+                    format!("unreachable route `{}`", route.name),
+                )
+                .with_label("every request this route matches is taken by an earlier route")
+                .with_help("raise its priority, narrow the earlier routes, or remove it");
+                for &j in covering.iter().take(3) {
+                    let r = &policy.routes[j];
+                    d = d.with_related(r.name_span, format!("`{}` is tried first", r.name));
+                }
+                out.push(d);
+                unreachable[i] = true;
+            }
+            Verdict::Overlaps(p) => {
+                let other = &policy.routes[earlier[p]];
                 out.push(
                     Diagnostic::new(
                         &codes::W0004,
@@ -742,5 +926,69 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
             }
         }
     }
+    if let Some(m) = memo {
+        m.strings = std::mem::take(&mut u.strings);
+        m.forms = forms_used;
+        m.verdicts = verdicts_used;
+    }
     out
+}
+
+/// The earlier routes (of `earlier`) that together take every request `form` matches, or
+/// `None` when some request gets past them.
+fn covering_routes(
+    u: &Universe,
+    form: &[Cube],
+    earlier: &[usize],
+    forms: &[Rc<Form>],
+) -> Option<Vec<usize>> {
+    let mut covering: Vec<usize> = Vec::new();
+    for cube in form {
+        let candidates: Vec<(usize, &Cube)> = earlier
+            .iter()
+            .flat_map(|&j| forms[j].iter().flatten().map(move |c| (j, c)))
+            .filter(|(_, c)| intersects(u, c, cube))
+            .collect();
+        let covers = |without: &[usize], budget: &mut u32| {
+            let cubes: Vec<&Cube> = candidates
+                .iter()
+                .filter(|(j, _)| !without.contains(j))
+                .map(|(_, c)| *c)
+                .collect();
+            covered(u, cube, &cubes, budget) == Some(true)
+        };
+        if !covers(&[], &mut COVER_BUDGET.clone()) {
+            return None;
+        }
+        // Name the routes that take these requests. Usually one earlier route alone does
+        // (nearest first, a cheap containment test).
+        if let Some(&(j, _)) = candidates.iter().find(|(_, c)| contains(u, c, cube)) {
+            if !covering.contains(&j) {
+                covering.push(j);
+            }
+            continue;
+        }
+        // Otherwise drop each route the others cover without. This only chooses which
+        // routes the warning names, so it gets a bounded budget: when it runs out, the
+        // routes not yet tried are named too.
+        let mut naming = NAMING_BUDGET;
+        let mut dropped: Vec<usize> = Vec::new();
+        let mut routes: Vec<usize> = candidates.iter().map(|(j, _)| *j).collect();
+        routes.dedup();
+        for &j in &routes {
+            if naming == 0 {
+                break;
+            }
+            dropped.push(j);
+            if !covers(&dropped, &mut naming) {
+                dropped.pop();
+            }
+        }
+        for j in routes {
+            if !dropped.contains(&j) && !covering.contains(&j) {
+                covering.push(j);
+            }
+        }
+    }
+    Some(covering)
 }

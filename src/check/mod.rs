@@ -22,13 +22,17 @@ pub(crate) use extractors::{EXTRACTORS, TYPES};
 #[cfg(test)]
 pub(crate) use values::{ACTION_FIELDS, BACKEND_FIELDS, EXPECT_FIELDS};
 
-use std::collections::HashMap;
-
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+
+/// The checker's name tables: short keys from the author's own text, so a fast hash without
+/// protection against chosen collisions.
+pub(crate) type FastMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
 use crate::policy::*;
 use crate::source::Program;
 use crate::syntax::ast::{self, Item};
 use crate::syntax::Span;
+use FastMap as HashMap;
 
 /// The result of checking: the policy when there were no errors, and all diagnostics.
 pub struct Checked {
@@ -38,10 +42,20 @@ pub struct Checked {
 
 /// Checks a loaded program. `diagnostics` holds what loading and parsing found already; the
 /// checker adds its own.
-pub fn check(program: &Program, mut diagnostics: Diagnostics) -> Checked {
+pub fn check(program: &Program, diagnostics: Diagnostics) -> Checked {
+    check_with(program, diagnostics, None)
+}
+
+/// [`check`], reusing the lints' results of a previous version of the same policy where they
+/// still apply (see [`lints::LintMemo`]); the result is the same.
+pub fn check_with(
+    program: &Program,
+    mut diagnostics: Diagnostics,
+    memo: Option<&mut lints::LintMemo>,
+) -> Checked {
     let mut checker = Checker::default();
     let errors_before = diagnostics.has_errors();
-    checker.run(program, errors_before);
+    checker.run(program, errors_before, memo);
     diagnostics.items.extend(checker.diagnostics);
     let policy = if errors_before || diagnostics.has_errors() {
         None
@@ -90,7 +104,7 @@ impl Checker {
     }
 
     /// `syntax_errors`: loading or parsing reported errors, so parts of the policy are missing.
-    fn run(&mut self, program: &Program, syntax_errors: bool) {
+    fn run(&mut self, program: &Program, syntax_errors: bool, memo: Option<&mut lints::LintMemo>) {
         let items: Vec<&Item> = program.items().collect();
         if syntax_errors {
             self.broken = program
@@ -107,7 +121,7 @@ impl Checker {
                     _ => continue,
                 };
                 if let Some(name) = item.name() {
-                    self.broken.remove(&(keyword, name.name.clone()));
+                    self.broken.remove(&(keyword, name.name.to_string()));
                 }
             }
         }
@@ -131,15 +145,15 @@ impl Checker {
         }
 
         let mut routes: Vec<Option<Route>> = Vec::new();
-        let mut route_names: HashMap<String, Span> = HashMap::new();
+        let mut route_names: HashMap<String, Span> = HashMap::default();
         let mut defaults: Vec<&ast::DefaultDecl> = Vec::new();
         for item in &items {
             match item {
                 Item::Route(r) => {
-                    if let Some(first) = route_names.get(&r.name.name) {
+                    if let Some(first) = route_names.get(r.name.name.as_str()) {
                         self.error(duplicate("route", &r.name, *first));
                     } else {
-                        route_names.insert(r.name.name.clone(), r.name.span);
+                        route_names.insert(r.name.name.to_string(), r.name.span);
                     }
                     routes.push(self.check_route(r));
                 }
@@ -235,13 +249,13 @@ impl Checker {
                 routes,
                 tests,
             };
-            self.diagnostics.extend(lints::lint(&policy));
+            self.diagnostics.extend(lints::lint_with(&policy, memo));
             self.policy = Some(policy);
         }
     }
 
     fn declare_prompt(&mut self, p: &ast::PromptDecl) {
-        if let Some(&id) = self.prompt_ids.get(&p.name.name) {
+        if let Some(&id) = self.prompt_ids.get(p.name.name.as_str()) {
             let first = self.prompts[id.0 as usize].name_span;
             self.error(duplicate("prompt", &p.name, first));
             return;
@@ -254,9 +268,9 @@ impl Checker {
             );
         }
         let id = PromptId(self.prompts.len() as u32);
-        self.prompt_ids.insert(p.name.name.clone(), id);
+        self.prompt_ids.insert(p.name.name.to_string(), id);
         self.prompts.push(Prompt {
-            name: p.name.name.clone(),
+            name: p.name.name.to_string(),
             text: p.text.value.clone(),
             span: p.span,
             name_span: p.name.span,
@@ -265,13 +279,13 @@ impl Checker {
     }
 
     fn declare_backend_name(&mut self, b: &ast::BackendDecl) {
-        if let Some(&id) = self.backend_ids.get(&b.name.name) {
+        if let Some(&id) = self.backend_ids.get(b.name.name.as_str()) {
             let first = self.backend_spans[id.0 as usize];
             self.error(duplicate("backend", &b.name, first));
             return;
         }
         let id = BackendId(self.backends.len() as u32);
-        self.backend_ids.insert(b.name.name.clone(), id);
+        self.backend_ids.insert(b.name.name.to_string(), id);
         self.backends.push(None);
         self.backend_spans.push(b.name.span);
         self.backend_uses.push(0);
@@ -279,12 +293,12 @@ impl Checker {
 
     /// Looks up a backend by name, reporting an unknown one. Counts the use.
     pub fn resolve_backend(&mut self, name: &ast::Ident) -> Option<BackendId> {
-        match self.backend_ids.get(&name.name) {
+        match self.backend_ids.get(name.name.as_str()) {
             Some(&id) => {
                 self.backend_uses[id.0 as usize] += 1;
                 Some(id)
             }
-            None if self.broken.contains(&("backend", name.name.clone())) => None,
+            None if self.broken.contains(&("backend", name.name.to_string())) => None,
             None => {
                 let candidates: Vec<String> = self.backend_ids.keys().cloned().collect();
                 let d = Diagnostic::new(
@@ -316,7 +330,7 @@ impl Checker {
         let condition = self.condition(&r.condition);
         let action = self.action(&r.action);
         Some(Route {
-            name: r.name.name.clone(),
+            name: r.name.name.to_string(),
             priority: r.priority.map_or(0, |p| p.value),
             explicit_priority: r.priority.is_some(),
             condition: condition?,

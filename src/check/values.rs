@@ -1,6 +1,6 @@
 //! Backends, route actions and policy tests: fields, values and conditional values.
 
-use std::collections::HashMap;
+use super::FastMap as HashMap;
 
 use super::Checker;
 use crate::diagnostic::{codes, Diagnostic};
@@ -58,7 +58,7 @@ const MANAGED_PARAMS: &[&str] = &[
 
 /// Reports repeated keys in a field list; returns the fields with first occurrences only.
 fn unique_fields<'a>(checker: &mut Checker, fields: &'a [Field]) -> Vec<&'a Field> {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     let mut out = Vec::new();
     for f in fields {
         if let Some(first) = seen.get(f.key.name.as_str()) {
@@ -96,7 +96,7 @@ fn invalid(span: Span, message: impl Into<String>, label: impl Into<String>) -> 
 
 impl Checker {
     pub(super) fn check_backend(&mut self, b: &ast::BackendDecl) {
-        let Some(&id) = self.backend_ids.get(&b.name.name) else {
+        let Some(&id) = self.backend_ids.get(b.name.name.as_str()) else {
             return;
         };
         if self.backend_spans[id.0 as usize] != b.name.span {
@@ -284,7 +284,7 @@ impl Checker {
         }
         if let (true, Some(url), Some(model)) = (ok, url, model) {
             self.backends[id.0 as usize] = Some(Backend {
-                name: b.name.name.clone(),
+                name: b.name.name.to_string(),
                 url,
                 model,
                 reasoning,
@@ -314,11 +314,11 @@ impl Checker {
     /// One of `words`, written as a bare name.
     fn word(&mut self, v: &Value, field: &str, words: &[&str]) -> Option<String> {
         match v {
-            Value::Name(n) if words.contains(&n.name.as_str()) => Some(n.name.clone()),
+            Value::Name(n) if words.contains(&n.name.as_str()) => Some(n.name.to_string()),
             Value::Error(_) => None,
             other => {
                 let shown = match other {
-                    Value::Name(n) => n.name.clone(),
+                    Value::Name(n) => n.name.to_string(),
                     Value::Str(s) => s.value.clone(),
                     _ => String::new(),
                 };
@@ -477,12 +477,12 @@ impl Checker {
     fn prompt_ref(&mut self, v: &Value) -> Option<PromptRef> {
         match v {
             Value::Str(s) if !s.value.trim().is_empty() => Some(PromptRef::Inline(s.value.clone())),
-            Value::Name(n) => match self.prompt_ids.get(&n.name) {
+            Value::Name(n) => match self.prompt_ids.get(n.name.as_str()) {
                 Some(&id) => {
                     self.prompt_uses[id.0 as usize] += 1;
                     Some(PromptRef::Named(id))
                 }
-                None if self.broken.contains(&("prompt", n.name.clone())) => None,
+                None if self.broken.contains(&("prompt", n.name.to_string())) => None,
                 None => {
                     let candidates: Vec<String> = self.prompt_ids.keys().cloned().collect();
                     self.error(
@@ -586,7 +586,7 @@ impl Checker {
                 continue;
             }
             match self.param(&f.value, &mut |c, v| c.json(v)) {
-                Some(p) => out.push((f.key.name.clone(), p)),
+                Some(p) => out.push((f.key.name.to_string(), p)),
                 None => ok = false,
             }
         }
@@ -609,7 +609,7 @@ impl Checker {
                 let mut ok = true;
                 for f in unique_fields(self, fields) {
                     match self.json(&f.value) {
-                        Some(j) => out.push((f.key.name.clone(), j)),
+                        Some(j) => out.push((f.key.name.to_string(), j)),
                         None => ok = false,
                     }
                 }
@@ -695,7 +695,7 @@ impl Checker {
         let mut ok = true;
         let mut given = Vec::new();
         for f in unique_fields(self, &t.given) {
-            let Some(&id) = self.signal_ids.get(&f.key.name) else {
+            let Some(&id) = self.signal_ids.get(f.key.name.as_str()) else {
                 self.unknown_signal(&f.key);
                 ok = false;
                 continue;
@@ -711,8 +711,8 @@ impl Checker {
         }
         let expect_route = match ordered.iter().position(|n| *n == t.expect.name) {
             Some(i) => Some(i),
-            None if declared.contains_key(&t.expect.name)
-                || self.broken.contains(&("route", t.expect.name.clone())) =>
+            None if declared.contains_key(t.expect.name.as_str())
+                || self.broken.contains(&("route", t.expect.name.to_string())) =>
             {
                 None
             } // a route with errors
@@ -740,22 +740,22 @@ impl Checker {
             }
             let value = match (&f.value, f.key.name.as_str()) {
                 (Value::Name(n), "backend") => {
-                    if self.backend_ids.contains_key(&n.name) {
-                        Some(JsonValue::String(n.name.clone()))
+                    if self.backend_ids.contains_key(n.name.as_str()) {
+                        Some(JsonValue::String(n.name.to_string()))
                     } else {
                         self.resolve_backend(n);
                         None
                     }
                 }
-                (Value::Name(n), "system_prompt") => match self.prompt_ids.get(&n.name) {
+                (Value::Name(n), "system_prompt") => match self.prompt_ids.get(n.name.as_str()) {
                     Some(&id) => Some(JsonValue::String(self.prompts[id.0 as usize].text.clone())),
                     None => self.prompt_ref(&f.value).map(|_| JsonValue::Null),
                 },
-                (Value::Name(n), _) => Some(JsonValue::String(n.name.clone())),
+                (Value::Name(n), _) => Some(JsonValue::String(n.name.to_string())),
                 (v, _) => self.json(v),
             };
             match value {
-                Some(v) => expect_params.push((f.key.name.clone(), v)),
+                Some(v) => expect_params.push((f.key.name.to_string(), v)),
                 None => ok = false,
             }
         }
@@ -816,7 +816,7 @@ impl Checker {
                 };
                 let (name, span) = match label_value {
                     Value::Name(n) => (n.name.clone(), n.span),
-                    Value::Str(s) => (s.value.clone(), s.span),
+                    Value::Str(s) => (s.value.as_str().into(), s.span),
                     _ => return bad(self, "a label".into()),
                 };
                 let id = self.signal_ids[signal];
@@ -833,7 +833,7 @@ impl Checker {
                 for item in items {
                     let (name, span) = match item {
                         Value::Name(n) => (n.name.clone(), n.span),
-                        Value::Str(s) => (s.value.clone(), s.span),
+                        Value::Str(s) => (s.value.as_str().into(), s.span),
                         _ => return bad(self, "a list of labels".into()),
                     };
                     let l = self.label(id, labels, &name, span)?;

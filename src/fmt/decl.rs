@@ -116,7 +116,7 @@ impl Layout<'_> {
     /// `category(a, b, …)`: the labels fill the line and continue aligned after the `(`.
     fn type_expr(&mut self, t: &TypeExpr) -> Doc {
         let Some(labels) = &t.labels else {
-            return Doc::text(&t.name.name);
+            return Doc::text(t.name.name.as_str());
         };
         let close = last_byte(self.c.src(), t.span.end, b')');
         let Some(first) = labels.first() else {
@@ -237,7 +237,7 @@ impl Layout<'_> {
                     !fields.is_empty() || (byte_at(src, open) == Some(b'{') && open < close);
                 // Empty braces mean no parameters: dropped, unless they hold a comment.
                 if !braces || (fields.is_empty() && !self.c.has_before(close)) {
-                    return Doc::text(&backend.name);
+                    return Doc::text(backend.name.as_str());
                 }
                 let block = self.list(Delim::Brace, fields, close, |f| f.span, Self::field);
                 Doc::concat(vec![Doc::text(format!("{} ", backend.name)), block])
@@ -471,7 +471,7 @@ impl Layout<'_> {
             Value::Float(f) => Doc::text(float(f.value)),
             Value::Bool(b, _) => Doc::text(b.to_string()),
             Value::Duration(ms, _) => Doc::text(duration(*ms)),
-            Value::Name(n) => Doc::text(&n.name),
+            Value::Name(n) => Doc::text(n.name.as_str()),
             Value::Map(fields, span) => {
                 let close = last_byte(self.c.src(), span.end, b'}');
                 self.list(Delim::Brace, fields, close, |f| f.span, Self::field)
@@ -539,7 +539,7 @@ fn operand(o: &Operand) -> String {
                 s.push_str(&label_text(index));
                 s.push(']');
             }
-            s
+            s.to_string()
         }
         Operand::Str(s) => escape(&s.value),
         Operand::Int(i) => i.value.to_string(),
@@ -552,7 +552,7 @@ fn label_text(l: &Label) -> String {
     if l.quoted {
         escape(&l.name)
     } else {
-        l.name.clone()
+        l.name.to_string()
     }
 }
 

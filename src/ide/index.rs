@@ -10,20 +10,20 @@
 use std::collections::HashMap;
 
 use crate::source::Program;
-use crate::syntax::ast::{self, Expr, InSet, Item, Operand, Value};
+use crate::syntax::ast::{self, Expr, InSet, Item, Name, Operand, Value};
 use crate::syntax::{FileId, Span};
 
 /// A declared thing, by kind and name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Symbol {
-    Signal(String),
-    Backend(String),
-    Prompt(String),
-    Route(String),
+    Signal(Name),
+    Backend(Name),
+    Prompt(Name),
+    Route(Name),
     /// A label of a `category` or `set` signal.
     Label {
-        signal: String,
-        label: String,
+        signal: Name,
+        label: Name,
     },
 }
 
@@ -92,26 +92,26 @@ impl Index {
                 Item::Signal(s) => {
                     index
                         .signals
-                        .entry(s.name.name.clone())
+                        .entry(s.name.name.to_string())
                         .or_insert_with(|| SignalShape {
-                            ty: s.ty.name.name.clone(),
+                            ty: s.ty.name.name.to_string(),
                             labels: s
                                 .ty
                                 .labels
                                 .iter()
                                 .flatten()
-                                .map(|l| l.name.clone())
+                                .map(|l| l.name.to_string())
                                 .collect(),
                         });
                 }
                 Item::Backend(b) => {
-                    declared_backends.insert(b.name.name.clone());
+                    declared_backends.insert(b.name.name.to_string());
                 }
                 Item::Prompt(p) => {
-                    declared_prompts.insert(p.name.name.clone());
+                    declared_prompts.insert(p.name.name.to_string());
                 }
                 Item::Route(r) => {
-                    declared_routes.insert(r.name.name.clone());
+                    declared_routes.insert(r.name.name.to_string());
                 }
                 _ => {}
             }
@@ -270,14 +270,14 @@ impl Walker<'_> {
     }
 
     fn backend(&mut self, name: &ast::Ident) {
-        if self.backends.contains(&name.name) {
+        if self.backends.contains(name.name.as_str()) {
             self.add(name.span, Symbol::Backend(name.name.clone()), false, false);
         }
     }
 
     fn prompt_value(&mut self, v: &Value) {
         if let Value::Name(n) = v {
-            if self.prompts.contains(&n.name) {
+            if self.prompts.contains(n.name.as_str()) {
                 self.add(n.span, Symbol::Prompt(n.name.clone()), false, false);
             }
         }
@@ -309,13 +309,13 @@ impl Walker<'_> {
     fn test(&mut self, t: &ast::TestDecl) {
         for f in &t.given {
             let name = &f.key.name;
-            if !self.index.signals.contains_key(name) {
+            if !self.index.signals.contains_key(name.as_str()) {
                 continue;
             }
             self.add(f.key.span, Symbol::Signal(name.clone()), false, false);
             self.given_value(name, &f.value);
         }
-        if self.routes.contains(&t.expect.name) {
+        if self.routes.contains(t.expect.name.as_str()) {
             self.add(
                 t.expect.span,
                 Symbol::Route(t.expect.name.clone()),
@@ -354,8 +354,8 @@ impl Walker<'_> {
             .is_some_and(|s| s.has_labels() && s.labels.iter().any(|l| l == label));
         if declared {
             let symbol = Symbol::Label {
-                signal: signal.to_string(),
-                label: label.to_string(),
+                signal: Name::from(signal),
+                label: Name::from(label),
             };
             self.add(span, symbol, false, quoted);
         }
@@ -364,7 +364,7 @@ impl Walker<'_> {
     /// The signal a path reads, if its base names one.
     fn signal_of<'o>(&self, o: &'o Operand) -> Option<&'o ast::Path> {
         match o {
-            Operand::Path(p) if self.index.signals.contains_key(&p.base.name) => Some(p),
+            Operand::Path(p) if self.index.signals.contains_key(p.base.name.as_str()) => Some(p),
             _ => None,
         }
     }
@@ -414,7 +414,7 @@ impl Walker<'_> {
                 let labelled = |w: &Self, o: &Operand| {
                     w.signal_of(o)
                         .filter(|p| p.member.is_none() && p.index.is_none())
-                        .filter(|p| w.index.signals[&p.base.name].has_labels())
+                        .filter(|p| w.index.signals[p.base.name.as_str()].has_labels())
                         .map(|p| p.base.name.clone())
                 };
                 if let Some(signal) = labelled(self, lhs) {

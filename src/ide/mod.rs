@@ -21,7 +21,7 @@ use std::path::Path;
 use crate::check::Checked;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::source::{Program, SourceProvider};
-use crate::syntax::ast::{self, Expr, Item, Operand, Value};
+use crate::syntax::ast::{self, Expr, Item, Name, Operand, Value};
 use crate::syntax::lexer::{self, Tok};
 use crate::syntax::{FileId, Span};
 
@@ -67,6 +67,18 @@ impl Analysis {
         Analysis::new(program, checked)
     }
 
+    /// [`Analysis::load`] for successive versions of one policy: `memo` carries the lints'
+    /// results from one version to the next (the same diagnostics, sooner).
+    pub fn load_with(
+        path: &Path,
+        provider: &dyn SourceProvider,
+        memo: &mut crate::check::lints::LintMemo,
+    ) -> Analysis {
+        let (program, diagnostics) = crate::source::load(path, provider);
+        let checked = crate::check::check_with(&program, diagnostics, Some(memo));
+        Analysis::new(program, checked)
+    }
+
     /// Analyses one in-memory text, without includes.
     pub fn from_text(name: &str, text: &str) -> Analysis {
         let (program, checked) = crate::check_text(name, text);
@@ -75,6 +87,11 @@ impl Analysis {
 
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The program, for reuse of its parse once the analysis is no longer needed.
+    pub fn into_program(self) -> Program {
+        self.program
     }
 
     pub fn index(&self) -> &Index {
@@ -229,13 +246,13 @@ impl Analysis {
             return Err("a label needs a name on one line".to_string());
         }
         let clash = match symbol {
-            Symbol::Signal(_) => Symbol::Signal(new_name.to_string()),
-            Symbol::Backend(_) => Symbol::Backend(new_name.to_string()),
-            Symbol::Prompt(_) => Symbol::Prompt(new_name.to_string()),
-            Symbol::Route(_) => Symbol::Route(new_name.to_string()),
+            Symbol::Signal(_) => Symbol::Signal(Name::from(new_name)),
+            Symbol::Backend(_) => Symbol::Backend(Name::from(new_name)),
+            Symbol::Prompt(_) => Symbol::Prompt(Name::from(new_name)),
+            Symbol::Route(_) => Symbol::Route(Name::from(new_name)),
             Symbol::Label { signal, .. } => Symbol::Label {
                 signal: signal.clone(),
-                label: new_name.to_string(),
+                label: Name::from(new_name),
             },
         };
         if clash != *symbol && self.index.definition(&clash).is_some() {
@@ -595,7 +612,10 @@ fn member_doc(index: &Index, e: &Expr, span: Span) -> Option<(Span, String)> {
     visit_operands(e, &mut |o| {
         if let Operand::Path(p) = o {
             if let Some(m) = p.member.as_ref().filter(|m| m.span == span) {
-                let ty = index.signals.get(&p.base.name).map(|s| s.ty.as_str());
+                let ty = index
+                    .signals
+                    .get(p.base.name.as_str())
+                    .map(|s| s.ty.as_str());
                 if let Some((_, _, doc)) = vocabulary::MEMBERS
                     .iter()
                     .find(|(t, name, _)| Some(*t) == ty && *name == m.name)

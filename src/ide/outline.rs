@@ -63,7 +63,7 @@ pub fn symbols(analysis: &Analysis, file: FileId) -> Vec<DocumentSymbol> {
         .filter_map(|item| {
             Some(match item {
                 Item::Signal(s) => DocumentSymbol {
-                    detail: Some(s.ty.name.name.clone()),
+                    detail: Some(s.ty.name.name.to_string()),
                     children: s
                         .ty
                         .labels

@@ -3,7 +3,12 @@
 //!
 //! Open buffers take precedence over the disk for every file a policy includes, so an unsaved
 //! change in an included file is seen by the policies that include it.
+//!
+//! An edit inside one declaration of a `.route` document reparses only that declaration
+//! ([`crate::syntax::incremental`]): the document keeps the parse of its text (taken back from
+//! its last analysis, which owns it) and hands it to the loader through [`Buffers`].
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -12,8 +17,11 @@ use std::str::FromStr;
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 
 use super::position::LineIndex;
+use crate::check::lints::LintMemo;
 use crate::ide::Analysis;
 use crate::source::{FileSystem, SourceProvider};
+use crate::syntax::incremental::{reparse, TextEdit};
+use crate::syntax::{FileId, Parsed};
 
 pub struct Document {
     pub uri: Uri,
@@ -25,6 +33,14 @@ pub struct Document {
     analysis: Option<Rc<Analysis>>,
     /// Diagnostics of the current text have not been published yet.
     pub unpublished: bool,
+    /// The parse of `text` as the root of its own analysis, when it is known without parsing:
+    /// brought up to date by the edits, taken by the loader.
+    parsed: RefCell<Option<Parsed>>,
+    /// The root file of `analysis` is this document's text parsed without a diagnostic, so
+    /// its parse can be taken back for the next edit.
+    root_clean: Cell<bool>,
+    /// The lints' results for the previous version of this document as a root.
+    lint_memo: RefCell<LintMemo>,
 }
 
 impl Document {
@@ -55,6 +71,9 @@ impl Documents {
                 lines,
                 analysis: None,
                 unpublished: true,
+                parsed: RefCell::new(None),
+                root_clean: Cell::new(false),
+                lint_memo: RefCell::default(),
             },
         );
         self.invalidate_all();
@@ -81,18 +100,30 @@ impl Documents {
         let Some(doc) = self.by_uri.get_mut(uri.as_str()) else {
             return;
         };
+        let mut parsed = doc.take_parse();
         for change in changes {
             match change.range {
                 Some(range) => {
                     let a = doc.lines.offset(&doc.text, range.start) as usize;
                     let b = doc.lines.offset(&doc.text, range.end) as usize;
                     let (start, end) = (a.min(b), a.max(b));
+                    let old_len = doc.text.len();
                     doc.text.replace_range(start..end, &change.text);
+                    let edit = TextEdit {
+                        start,
+                        end,
+                        text: &change.text,
+                    };
+                    parsed = parsed.and_then(|p| reparse(p, old_len, &doc.text, &edit).ok());
                 }
-                None => doc.text = change.text,
+                None => {
+                    doc.text = change.text;
+                    parsed = None;
+                }
             }
             doc.lines = LineIndex::new(&doc.text);
         }
+        doc.parsed = RefCell::new(parsed);
         doc.version = version;
         self.invalidate_all();
     }
@@ -109,6 +140,7 @@ impl Documents {
     fn invalidate_all(&mut self) {
         for doc in self.by_uri.values_mut() {
             doc.analysis = None;
+            doc.root_clean.set(false);
             doc.unpublished = true;
         }
     }
@@ -122,7 +154,14 @@ impl Documents {
         if let Some(a) = &doc.analysis {
             return Some(a.clone());
         }
-        let analysis = Rc::new(Analysis::load(&doc.path, &Buffers(self)));
+        let analysis = Rc::new(Analysis::load_with(
+            &doc.path,
+            &Buffers {
+                documents: self,
+                root: &doc.path,
+            },
+            &mut doc.lint_memo.borrow_mut(),
+        ));
         let doc = self.by_uri.get_mut(uri.as_str())?;
         doc.analysis = Some(analysis.clone());
         Some(analysis)
@@ -152,16 +191,68 @@ impl Documents {
     }
 }
 
-/// Open buffers first, then the disk.
-struct Buffers<'a>(&'a Documents);
+impl Document {
+    /// The clean parse of the current text, if one is known: the one edits kept up to date,
+    /// or the one the last analysis made (taken back from it; nothing else holds it between
+    /// messages). A YAML document is parsed whole every time.
+    fn take_parse(&mut self) -> Option<Parsed> {
+        if let Some(p) = self.parsed.get_mut().take() {
+            return Some(p);
+        }
+        let analysis = self.analysis.take()?;
+        if !self.root_clean.get() || crate::yaml::is_yaml_path(&self.path) {
+            return None;
+        }
+        let program = Rc::try_unwrap(analysis).ok()?.into_program();
+        let root = program.files.into_iter().next()?;
+        (root.id == FileId(0)).then(|| Parsed {
+            file: root.ast,
+            comments: root.comments,
+            declared: root.declared,
+            diagnostics: Vec::new(),
+        })
+    }
+}
+
+/// Open buffers first, then the disk. `root` is the document being analysed: the only one
+/// whose kept parse may be used, since it is the only file parsed as `FileId(0)`.
+struct Buffers<'a> {
+    documents: &'a Documents,
+    root: &'a Path,
+}
+
+impl Buffers<'_> {
+    fn document(&self, path: &Path) -> Option<&Document> {
+        let key = normalize(path);
+        self.documents
+            .by_uri
+            .values()
+            .find(|d| normalize(&d.path) == key)
+    }
+}
 
 impl SourceProvider for Buffers<'_> {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        let key = normalize(path);
-        match self.0.by_uri.values().find(|d| normalize(&d.path) == key) {
+        match self.document(path) {
             Some(doc) => Ok(doc.text.clone().into_bytes()),
             None => FileSystem.read(path),
         }
+    }
+
+    fn parse(&self, path: &Path, text: &str, id: FileId) -> Parsed {
+        let doc = self
+            .document(path)
+            .filter(|d| id == FileId(0) && d.path == self.root && d.text == text);
+        let Some(doc) = doc else {
+            return crate::source::parse_file(path, text, id);
+        };
+        let parsed = doc
+            .parsed
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| crate::source::parse_file(path, text, id));
+        doc.root_clean.set(parsed.diagnostics.is_empty());
+        parsed
     }
 }
 

@@ -11,6 +11,11 @@
 
 use super::span::Span;
 
+/// A name or label as written. Names are short (`domain`, `max_tokens`, `t42`), so they are
+/// stored inline without a heap allocation up to 24 bytes: a large policy has hundreds of
+/// thousands of them, and allocating and freeing one `String` each was a fifth of parsing.
+pub type Name = compact_str::CompactString;
+
 /// One parsed file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
@@ -60,7 +65,7 @@ impl Item {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ident {
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 
@@ -98,7 +103,7 @@ pub struct TypeExpr {
 /// A category or set label: a bare name (`math`) or a string (`"computer science"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
-    pub name: String,
+    pub name: Name,
     pub quoted: bool,
     pub span: Span,
 }

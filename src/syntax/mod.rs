@@ -2,6 +2,7 @@
 //! checker does that.
 
 pub mod ast;
+pub mod incremental;
 pub mod lexer;
 pub mod parser;
 pub mod span;

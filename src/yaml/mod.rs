@@ -98,7 +98,7 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             Item::Route(_) => "route",
             _ => return None,
         };
-        Some((keyword, i.name()?.name.clone()))
+        Some((keyword, i.name()?.name.to_string()))
     }));
     Parsed {
         file: ast::File {

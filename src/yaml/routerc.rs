@@ -138,7 +138,7 @@ fn each_named(
     };
     for e in entries {
         let name = Ident {
-            name: e.key.clone(),
+            name: e.key.as_str().into(),
             span: e.key_span,
         };
         match f(r, name, e) {
@@ -183,7 +183,7 @@ fn signal(r: &mut Reader<'_>, name: Ident, e: &Entry) -> Option<SignalDecl> {
                 let plain = matches!(item.value, Y::Str { plain: true, .. });
                 labels.push(Label {
                     quoted: !(plain && is_name(&text)),
-                    name: text,
+                    name: crate::syntax::ast::Name::from(text),
                     span: item.span,
                 });
             }
@@ -193,7 +193,7 @@ fn signal(r: &mut Reader<'_>, name: Ident, e: &Entry) -> Option<SignalDecl> {
     };
     let ty = TypeExpr {
         name: Ident {
-            name: ty_name.to_string(),
+            name: crate::syntax::ast::Name::from(ty_name),
             span: ty_node.span,
         },
         labels,
@@ -204,7 +204,7 @@ fn signal(r: &mut Reader<'_>, name: Ident, e: &Entry) -> Option<SignalDecl> {
     let path = ex_text
         .split('.')
         .map(|p| Ident {
-            name: p.to_string(),
+            name: crate::syntax::ast::Name::from(p),
             span: ex_node.span,
         })
         .collect();
@@ -227,7 +227,7 @@ fn signal(r: &mut Reader<'_>, name: Ident, e: &Entry) -> Option<SignalDecl> {
         for f in entries {
             list.push(Arg {
                 name: Some(Ident {
-                    name: f.key.clone(),
+                    name: f.key.as_str().into(),
                     span: f.key_span,
                 }),
                 value: value(r, &f.value, NAME_KEYS.contains(&f.key.as_str()))?,
@@ -281,7 +281,7 @@ fn action(r: &mut Reader<'_>, node: &Node, what: &str, known: &[&str]) -> Option
             };
             Some(Action::Backend {
                 backend: Ident {
-                    name: name.to_string(),
+                    name: crate::syntax::ast::Name::from(name),
                     span: b.span,
                 },
                 fields,
@@ -360,7 +360,7 @@ fn test(r: &mut Reader<'_>, node: &Node) -> Option<TestDecl> {
         },
         given,
         expect: Ident {
-            name: expect.to_string(),
+            name: crate::syntax::ast::Name::from(expect),
             span: expect_node.span,
         },
         expect_fields,
@@ -386,7 +386,7 @@ fn fields(r: &mut Reader<'_>, node: &Node, what: &str, names: bool) -> Option<Ve
         match value(r, &e.value, as_name) {
             Some(v) => out.push(Field {
                 key: Ident {
-                    name: e.key.clone(),
+                    name: e.key.as_str().into(),
                     span: e.key_span,
                 },
                 value: v,
@@ -421,7 +421,7 @@ fn value(r: &mut Reader<'_>, node: &Node, names: bool) -> Option<Value> {
             }
             if *plain && names && is_name(value) {
                 Value::Name(Ident {
-                    name: value.clone(),
+                    name: value.as_str().into(),
                     span,
                 })
             } else {

@@ -570,7 +570,7 @@ impl Lowering<'_, '_> {
         args: Option<Vec<Arg>>,
     ) {
         let ident = Ident {
-            name: name.to_string(),
+            name: crate::syntax::ast::Name::from(name),
             span,
         };
         self.items.push(Item::Signal(Box::new(SignalDecl {
@@ -580,7 +580,7 @@ impl Lowering<'_, '_> {
                 path: path
                     .iter()
                     .map(|p| Ident {
-                        name: p.to_string(),
+                        name: crate::syntax::ast::Name::from(*p),
                         span,
                     })
                     .collect(),
@@ -618,7 +618,7 @@ impl Lowering<'_, '_> {
                         .iter()
                         .map(|l| Label {
                             quoted: !is_name(l),
-                            name: l.clone(),
+                            name: l.as_str().into(),
                             span,
                         })
                         .collect(),
@@ -744,7 +744,7 @@ impl Lowering<'_, '_> {
         let span = name_node.span;
         let field = |key: &str, value: Value, span: Span| Field {
             key: Ident {
-                name: key.to_string(),
+                name: crate::syntax::ast::Name::from(key),
                 span,
             },
             value,
@@ -911,7 +911,7 @@ impl Lowering<'_, '_> {
         fields.push(field(
             "reasoning",
             Value::Name(Ident {
-                name: reasoning.to_string(),
+                name: crate::syntax::ast::Name::from(reasoning),
                 span,
             }),
             span,
@@ -950,7 +950,7 @@ impl Lowering<'_, '_> {
         }
         self.items.push(Item::Backend(BackendDecl {
             name: Ident {
-                name: backend,
+                name: crate::syntax::ast::Name::from(backend),
                 span,
             },
             fields,
@@ -962,7 +962,7 @@ impl Lowering<'_, '_> {
     fn backend_ref(&mut self, model: &str, span: Span) -> Option<Ident> {
         match self.models.get(model) {
             Some((b, _)) => Some(Ident {
-                name: b.clone(),
+                name: b.as_str().into(),
                 span,
             }),
             None => {
@@ -1495,7 +1495,7 @@ impl Lowering<'_, '_> {
                             .iter()
                             .map(|l| Label {
                                 quoted: !is_name(l),
-                                name: l.clone(),
+                                name: l.as_str().into(),
                                 span,
                             })
                             .collect(),
@@ -1699,7 +1699,7 @@ impl Lowering<'_, '_> {
                     return None;
                 }
                 let word = Value::Name(Ident {
-                    name: role.to_string(),
+                    name: role.into(),
                     span,
                 });
                 (
@@ -1871,7 +1871,7 @@ impl Lowering<'_, '_> {
         }
         Some(Lowered {
             name: Ident {
-                name: route_name,
+                name: crate::syntax::ast::Name::from(route_name),
                 span: name_node.span,
             },
             vsr_name: name,
@@ -2080,7 +2080,7 @@ impl Lowering<'_, '_> {
         let mut fields = Vec::new();
         let field = |key: &str, value: Value, span: Span| Field {
             key: Ident {
-                name: key.to_string(),
+                name: crate::syntax::ast::Name::from(key),
                 span,
             },
             value,
@@ -2269,7 +2269,10 @@ impl Lowering<'_, '_> {
                     0,
                     field(
                         "reasoning_effort",
-                        Value::Name(Ident { name: e, span }),
+                        Value::Name(Ident {
+                            name: crate::syntax::ast::Name::from(e),
+                            span,
+                        }),
                         span,
                     ),
                 );
@@ -2528,7 +2531,7 @@ fn paren(e: Expr) -> Expr {
 fn path(name: &str, span: Span) -> Operand {
     Operand::Path(Box::new(Path {
         base: Ident {
-            name: name.to_string(),
+            name: crate::syntax::ast::Name::from(name),
             span,
         },
         member: None,
@@ -2540,7 +2543,7 @@ fn path(name: &str, span: Span) -> Operand {
 fn simple_type(name: &str, span: Span) -> TypeExpr {
     TypeExpr {
         name: Ident {
-            name: name.to_string(),
+            name: crate::syntax::ast::Name::from(name),
             span,
         },
         labels: None,
@@ -2552,7 +2555,7 @@ fn arg(name: Option<&str>, value: Value) -> Arg {
     let span = value.span();
     Arg {
         name: name.map(|n| Ident {
-            name: n.to_string(),
+            name: crate::syntax::ast::Name::from(n),
             span,
         }),
         value,
