@@ -69,6 +69,10 @@ pub(crate) fn attention(
     let hidden = shape.hidden();
     debug_assert_eq!(qkv.len(), batch * seq * 3 * hidden);
     debug_assert_eq!(keep.len(), batch * seq);
+    // 1 for a real token, 0 for padding: a factor the softmax multiplies by, so its loops
+    // stay branch-free.
+    let keep: Vec<f32> = keep.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();
+    let keep = keep.as_slice();
     let jobs: Vec<(usize, usize)> = (0..batch)
         .flat_map(|b| (0..heads).map(move |h| (b, h)))
         .collect();
@@ -134,7 +138,7 @@ impl HeadScratch {
 /// and mixes the values block of queries by block of queries. Returns `seq × head_dim`.
 fn one_head(
     text: &[f32],
-    keep: &[bool],
+    keep: &[f32],
     rotary: RotaryTables<'_>,
     shape: AttentionShape,
     head: usize,
@@ -210,8 +214,14 @@ fn one_head(
         }
         for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
             let i = q0 + r;
-            let visible = |j: usize| keep[j] && half_window.is_none_or(|w| i.abs_diff(j) <= w);
-            softmax_visible(row, k0, visible);
+            // The window of query i, as a range of this block's keys.
+            let (lo, hi) = match half_window {
+                Some(w) => (i.saturating_sub(w).max(k0) - k0, (i + w + 1).min(k1) - k0),
+                None => (0, keys),
+            };
+            row[..lo].fill(0.0);
+            row[hi..].fill(0.0);
+            softmax_kept(&mut row[lo..hi], &keep[k0 + lo..k0 + hi]);
         }
         // context[q0..q1] (rows × d) = P (rows × keys) · V[k0..k1] (keys × d)
         // SAFETY: as above.
@@ -256,35 +266,38 @@ fn rotate(src: &[f32], cos: &[f32], sin: &[f32], scale: f32, dst: &mut [f32]) {
     }
 }
 
-/// Softmax in place over the keys `visible` accepts (`row[n]` is key `first_key + n`); the
-/// others get weight 0. A row with no visible key becomes all zeros.
+/// Softmax in place over the scores whose `keep` factor is 1; the others (padding) get weight
+/// 0. A row with no kept score becomes all zeros. Written as straight loops over slices with
+/// eight partial sums, so that they vectorise.
 #[inline]
-fn softmax_visible(row: &mut [f32], first_key: usize, visible: impl Fn(usize) -> bool) {
+fn softmax_kept(row: &mut [f32], keep: &[f32]) {
     let mut max = f32::NEG_INFINITY;
-    for (n, value) in row.iter_mut().enumerate() {
-        if visible(first_key + n) {
-            max = max.max(*value);
-        } else {
-            *value = f32::NEG_INFINITY;
-        }
+    for (&value, &k) in row.iter().zip(keep) {
+        let candidate = if k > 0.0 { value } else { f32::NEG_INFINITY };
+        max = max.max(candidate);
     }
     if max == f32::NEG_INFINITY {
         row.fill(0.0);
         return;
     }
-    let mut sum = 0f32;
-    for value in row.iter_mut() {
-        // `exp_nonpositive` clamps its argument (exp(-inf) would come out as exp(-87)), so
-        // hidden keys are set to zero explicitly.
-        let e = if *value == f32::NEG_INFINITY {
-            0.0
-        } else {
-            exp_nonpositive(*value - max)
-        };
-        *value = e;
-        sum += e;
+    let mut sums = [0f32; 8];
+    let mut rows = row.chunks_exact_mut(8);
+    let mut keeps = keep.chunks_exact(8);
+    for (chunk, k) in (&mut rows).zip(&mut keeps) {
+        for lane in 0..8 {
+            // Padding scores may be anything; multiplying by 0 removes them after the exp,
+            // whose argument is clamped, so no infinity or NaN arises.
+            let e = exp_nonpositive((chunk[lane] - max).min(0.0)) * k[lane];
+            chunk[lane] = e;
+            sums[lane] += e;
+        }
     }
-    let inverse = 1.0 / sum;
+    for (value, &k) in rows.into_remainder().iter_mut().zip(keeps.remainder()) {
+        let e = exp_nonpositive((*value - max).min(0.0)) * k;
+        *value = e;
+        sums[0] += e;
+    }
+    let inverse = 1.0 / sums.iter().sum::<f32>();
     for value in row.iter_mut() {
         *value *= inverse;
     }
