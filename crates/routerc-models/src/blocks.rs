@@ -260,6 +260,20 @@ impl CustomOp3 for FusedLayerNorm {
     }
 }
 
+/// Runs `f` over the values of an f32 tensor on the CPU, in row-major order (copying only
+/// when the tensor is not contiguous already).
+pub(crate) fn cpu_f32<R>(xs: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    let xs = xs.contiguous()?;
+    let (storage, layout) = xs.storage_and_layout();
+    let candle_core::Storage::Cpu(CpuStorage::F32(values)) = &*storage else {
+        candle_core::bail!("the fused kernels need an f32 tensor on the CPU")
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("the fused kernels need a contiguous tensor")
+    };
+    Ok(f(&values[start..end]))
+}
+
 /// Turns a `(batch, seq)` 0/1 attention mask into the additive key bias `(batch, 1, 1, seq)`.
 pub(crate) fn padding_bias(attention_mask: &Tensor) -> Result<Tensor> {
     let (batch, seq) = attention_mask.dims2()?;

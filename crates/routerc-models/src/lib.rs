@@ -5,7 +5,8 @@
 //! Loading is a pipeline, one module per step, composed by [`Model::load`]:
 //! 1. [`config`]: config.json (transformers 4.x or 5 style) → architecture, task, labels, shape;
 //! 2. `weights`: model.safetensors (memory-mapped) or pytorch_model.bin → f32 tensors;
-//! 3. [`modernbert`] / [`bert`]: the networks, built from those tensors with [`blocks`];
+//! 3. [`modernbert`] / [`bert`]: the networks, built from those tensors with [`blocks`]
+//!    (and, for inference, the hand-written CPU kernels of `kernels`);
 //! 4. [`tokenize`]: tokenizer.json with our truncation and padding.
 //!
 //! [`model`] is the interface the rest of routerc uses (classify, classify tokens, embed);
@@ -24,6 +25,7 @@ pub mod config;
 pub mod dataset;
 mod error;
 pub mod eval;
+mod kernels;
 pub mod model;
 pub mod modernbert;
 pub mod report;

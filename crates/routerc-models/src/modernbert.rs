@@ -19,8 +19,9 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Init, VarBuilder};
 
 use crate::blocks::{
-    attention_softmax, masked_mean, padding_bias, Activation, Dense, Kernels, Norm, MASKED,
+    attention_softmax, cpu_f32, masked_mean, padding_bias, Activation, Dense, Kernels, Norm, MASKED,
 };
+use crate::kernels::{self, AttentionShape, RotaryTables};
 
 /// Whether a layer attends to the whole sequence or to a window around each position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,9 @@ impl ModernBertConfig {
 struct Rope {
     cos: Tensor,
     sin: Tensor,
+    /// The same tables as plain vectors, read by the fused attention kernel.
+    cos_values: Vec<f32>,
+    sin_values: Vec<f32>,
 }
 
 impl Rope {
@@ -101,9 +105,18 @@ impl Rope {
             }
         }
         Ok(Self {
-            cos: Tensor::from_vec(cos, (max_positions, half), device)?,
-            sin: Tensor::from_vec(sin, (max_positions, half), device)?,
+            cos: Tensor::from_slice(&cos, (max_positions, half), device)?,
+            sin: Tensor::from_slice(&sin, (max_positions, half), device)?,
+            cos_values: cos,
+            sin_values: sin,
         })
+    }
+
+    fn tables(&self) -> RotaryTables<'_> {
+        RotaryTables {
+            cos: &self.cos_values,
+            sin: &self.sin_values,
+        }
     }
 
     /// Rotates `(batch, heads, seq, head_dim)` queries or keys by their positions.
@@ -118,7 +131,15 @@ impl Rope {
     }
 }
 
-/// The masks one forward pass needs, built once and shared by every layer.
+/// What one forward pass tells every layer about padding and the window, built once.
+enum Masks {
+    /// The plain-tensor path: additive biases.
+    Biases(AttentionBias),
+    /// The fused kernel: which positions are real tokens, `batch × seq`.
+    Keep(Vec<bool>),
+}
+
+/// The additive masks of the plain-tensor path.
 struct AttentionBias {
     /// `(batch, 1, 1, seq)`, or `None` when nothing is padded.
     global: Option<Tensor>,
@@ -184,6 +205,33 @@ impl Attention {
         })
     }
 
+    /// The fused path: one kernel from the `Wqkv` output to the context.
+    fn forward_fused(
+        &self,
+        xs: &Tensor,
+        rope: &Rope,
+        keep: &[bool],
+        half_window: Option<usize>,
+    ) -> Result<Tensor> {
+        let (batch, seq, hidden) = xs.dims3()?;
+        if seq > rope.cos_values.len() / (self.head_dim / 2).max(1) {
+            candle_core::bail!("sequence of {seq} tokens is longer than the rotary tables")
+        }
+        let qkv = self.wqkv.forward(xs)?.contiguous()?;
+        let shape = AttentionShape {
+            batch,
+            seq,
+            heads: self.heads,
+            head_dim: self.head_dim,
+        };
+        let threads = crate::threads::inference_threads();
+        let context = cpu_f32(&qkv, |qkv| {
+            kernels::attention(qkv, keep, rope.tables(), shape, half_window, threads)
+        })?;
+        let context = Tensor::from_vec(context, (batch, seq, hidden), xs.device())?;
+        self.wo.forward(&context)
+    }
+
     fn forward(
         &self,
         xs: &Tensor,
@@ -234,6 +282,22 @@ impl GatedMlp {
             activation: config.hidden_activation,
             intermediate,
         })
+    }
+}
+
+impl GatedMlp {
+    /// The fused path: the gate and activation in one pass over the `Wi` output.
+    fn forward_fused(&self, xs: &Tensor) -> Result<Tensor> {
+        let both = self.wi.forward(xs)?.contiguous()?;
+        let mut dims = both.dims().to_vec();
+        if let Some(last) = dims.last_mut() {
+            *last = self.intermediate;
+        }
+        let gated = cpu_f32(&both, |both| {
+            kernels::gated_activation(both, self.intermediate, self.activation)
+        })?;
+        self.wo
+            .forward(&Tensor::from_vec(gated, dims, xs.device())?)
     }
 }
 
@@ -332,25 +396,58 @@ impl ModernBert {
 
     /// `(batch, seq)` u32 ids and a `(batch, seq)` 0/1 mask → `(batch, seq, hidden)` f32.
     pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
-        let needs_sliding = self
-            .layers
-            .iter()
-            .any(|layer| layer.attn.kind == AttentionKind::SlidingWindow);
-        let bias = AttentionBias::new(attention_mask, self.half_window, needs_sliding)?;
-        let mut hidden = self
-            .embedding_norm
-            .forward(&self.embeddings.forward(input_ids)?)?;
+        let embedded = self.embeddings.forward(input_ids)?;
+        // The fused kernels run on f32 CPU tensors; anything else takes the plain path.
+        let fused = self.kernels == Kernels::Fused
+            && embedded.dtype() == DType::F32
+            && embedded.device().is_cpu();
+        let masks = if fused {
+            let keep = attention_mask
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .into_iter()
+                .map(|value| value > 0.5)
+                .collect();
+            Masks::Keep(keep)
+        } else {
+            let needs_sliding = self
+                .layers
+                .iter()
+                .any(|layer| layer.attn.kind == AttentionKind::SlidingWindow);
+            Masks::Biases(AttentionBias::new(
+                attention_mask,
+                self.half_window,
+                needs_sliding,
+            )?)
+        };
+        let mut hidden = self.embedding_norm.forward(&embedded)?;
         for layer in &self.layers {
-            let (rope, bias) = match layer.attn.kind {
-                AttentionKind::Global => (&self.global_rope, bias.global.as_ref()),
-                AttentionKind::SlidingWindow => (&self.local_rope, bias.sliding.as_ref()),
+            let (rope, half_window) = match layer.attn.kind {
+                AttentionKind::Global => (&self.global_rope, None),
+                AttentionKind::SlidingWindow => (&self.local_rope, Some(self.half_window)),
             };
             let normed = match &layer.attn_norm {
                 Some(norm) => norm.forward(&hidden)?,
                 None => hidden.clone(),
             };
-            hidden = (&hidden + layer.attn.forward(&normed, rope, bias, self.kernels)?)?;
-            hidden = (&hidden + layer.mlp.forward(&layer.mlp_norm.forward(&hidden)?)?)?;
+            let attended = match &masks {
+                Masks::Keep(keep) => layer.attn.forward_fused(&normed, rope, keep, half_window)?,
+                Masks::Biases(bias) => {
+                    let bias = match half_window {
+                        None => bias.global.as_ref(),
+                        Some(_) => bias.sliding.as_ref(),
+                    };
+                    layer.attn.forward(&normed, rope, bias, self.kernels)?
+                }
+            };
+            hidden = (&hidden + attended)?;
+            let normed = layer.mlp_norm.forward(&hidden)?;
+            let mlp = match &masks {
+                Masks::Keep(_) => layer.mlp.forward_fused(&normed)?,
+                Masks::Biases(_) => layer.mlp.forward(&normed)?,
+            };
+            hidden = (&hidden + mlp)?;
         }
         self.final_norm.forward(&hidden)
     }

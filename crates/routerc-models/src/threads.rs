@@ -15,6 +15,9 @@
 //! - softmax and layer norm in candle-nn use rayon's global pool, sized once from
 //!   `RAYON_NUM_THREADS` when it is first used.
 //!
+//! routerc's own attention kernel (`kernels::attention`) follows the same number: above one
+//! thread it splits the heads of a request over that many scoped threads.
+//!
 //! So the only switch is the environment, and it must be set before any of those is first
 //! used and before the process starts other threads (changing the environment while other
 //! threads read it is not safe on every platform). [`use_one_thread_per_inference`] does that

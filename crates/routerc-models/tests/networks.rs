@@ -12,7 +12,7 @@ use common::{assert_close, expected, fixture, scratch_copy, vector};
 use routerc_models::blocks::Activation;
 use routerc_models::config::EncoderConfig;
 use routerc_models::modernbert::{
-    AttentionKind, ModernBertConfig, ModernBertSequenceClassifier, Pooling,
+    AttentionKind, ModernBert, ModernBertConfig, ModernBertSequenceClassifier, Pooling,
 };
 use routerc_models::{Kernels, LoadOptions, Model, ModelConfig};
 
@@ -166,4 +166,88 @@ fn bert_weights_under_a_bert_prefix_load_like_plain_ones() {
             &case.text,
         );
     }
+}
+
+/// The fused attention kernel scores sliding-window layers block by block against their window
+/// and skips padding per key; the plain path adds seq² masks to global attention. Both must
+/// give the same hidden states at every real position: lengths below, at and above the
+/// window and the kernel's 64-query block, odd lengths, and a padded batch.
+#[test]
+fn windowed_fused_attention_matches_masked_global_attention() {
+    let device = Device::Cpu;
+    for activation in [Activation::Gelu, Activation::GeluTanh, Activation::Silu] {
+        let config = ModernBertConfig {
+            hidden_size: 32,
+            intermediate_size: 40,
+            num_attention_heads: 4,
+            layer_types: vec![
+                AttentionKind::SlidingWindow,
+                AttentionKind::Global,
+                AttentionKind::SlidingWindow,
+            ],
+            max_position_embeddings: 256,
+            local_attention: 16,
+            hidden_activation: activation,
+            ..tiny_config()
+        };
+        let variables = VarMap::new();
+        let builder = VarBuilder::from_varmap(&variables, DType::F32, &device);
+        let plain = ModernBert::load(&config, Kernels::Differentiable, builder.clone())
+            .expect("network builds");
+        let fused = ModernBert::load(&config, Kernels::Fused, builder).expect("network builds");
+        let text = |length: usize| -> Vec<u32> {
+            (0..length).map(|i| ((i * 7 + 3) % 49 + 1) as u32).collect()
+        };
+        for length in [1, 3, 8, 9, 17, 64, 65, 129, 150] {
+            let ids = Tensor::new(text(length).as_slice(), &device)
+                .and_then(|ids| ids.unsqueeze(0))
+                .expect("ids");
+            let mask = ids.ones_like().expect("mask");
+            let a = plain.forward(&ids, &mask).expect("plain runs");
+            let b = fused.forward(&ids, &mask).expect("fused runs");
+            let (a, b) = (flat(&a), flat(&b));
+            assert_close(&a, &b, 1e-4, &format!("{activation:?}, {length} tokens"));
+        }
+        // A padded batch: every real position must match the plain path and the text alone.
+        let lengths = [150usize, 70, 5];
+        let longest = lengths[0];
+        let mut ids = Vec::new();
+        let mut mask = Vec::new();
+        for &length in &lengths {
+            let mut row = text(length);
+            row.resize(longest, 0);
+            ids.extend(row);
+            mask.extend((0..longest).map(|i| u32::from(i < length)));
+        }
+        let ids = Tensor::from_vec(ids, (lengths.len(), longest), &device).expect("ids");
+        let mask = Tensor::from_vec(mask, (lengths.len(), longest), &device).expect("mask");
+        let a = plain.forward(&ids, &mask).expect("plain runs");
+        let b = fused.forward(&ids, &mask).expect("fused runs");
+        for (row, &length) in lengths.iter().enumerate() {
+            let real = |xs: &Tensor| {
+                flat(
+                    &xs.get(row)
+                        .and_then(|x| x.narrow(0, 0, length))
+                        .expect("row"),
+                )
+            };
+            let context = format!("{activation:?}, padded row of {length}");
+            assert_close(&real(&a), &real(&b), 1e-4, &context);
+            let alone_ids = Tensor::new(text(length).as_slice(), &device)
+                .and_then(|ids| ids.unsqueeze(0))
+                .expect("ids");
+            let alone = fused
+                .forward(&alone_ids, &alone_ids.ones_like().expect("mask"))
+                .and_then(|x| x.squeeze(0))
+                .map(|x| flat(&x))
+                .expect("runs");
+            assert_close(&real(&b), &alone, 1e-4, &format!("{context} vs alone"));
+        }
+    }
+}
+
+fn flat(xs: &Tensor) -> Vec<f32> {
+    xs.flatten_all()
+        .and_then(|x| x.to_vec1::<f32>())
+        .expect("f32 values")
 }
