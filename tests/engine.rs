@@ -17,6 +17,7 @@ use std::collections::HashSet;
 
 use gen::Rng;
 use routerc::engine::frame::{Frame, NoSignals, SignalSource};
+use routerc::engine::jit::Options;
 use routerc::engine::CompiledPolicy;
 use routerc::policy::{Action, Cond, Param, Policy, SignalValue};
 
@@ -103,6 +104,20 @@ fn reference_leaves(policy: &Policy, route: usize, values: &[Option<SignalValue>
 fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> usize {
     let compiled = CompiledPolicy::from_policy(policy)
         .unwrap_or_else(|e| panic!("seed {seed}: does not compile: {e}"));
+    // The same policy cut into native functions of a few tests each, as a large policy is.
+    let split = CompiledPolicy::with_options(
+        routerc::engine::ir::lower(policy),
+        Options {
+            part_weight: 1 + (seed % 23) as usize,
+            ..Options::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("seed {seed}: does not compile in parts: {e}"));
+    if policy.routes.len() > 30 {
+        assert!(split.jit().parts() > 1, "seed {seed}: not split");
+    }
+    let mut split_frame = split.frame();
+    let mut split_choices = split.choices();
     let mut frame = compiled.frame();
     let mut jit_choices = compiled.choices();
     let mut int_choices = compiled.choices();
@@ -118,6 +133,22 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
         };
         let jit = compiled.decide(&mut frame, &mut jit_source, &mut jit_choices);
         let jit_reads: Vec<u32> = frame.reads().collect();
+
+        split_frame.reset();
+        let mut split_source = Given {
+            values: &values,
+            fetched: Vec::new(),
+        };
+        let parts = split.decide(&mut split_frame, &mut split_source, &mut split_choices);
+        let split_reads: Vec<u32> = split_frame.reads().collect();
+        assert_eq!(parts, jit, "route, in parts: {}", ctx());
+        assert_eq!(split_reads, jit_reads, "signals read, in parts: {}", ctx());
+        assert_eq!(
+            split_source.fetched,
+            jit_source.fetched,
+            "fetch order, in parts: {}",
+            ctx()
+        );
 
         frame.reset();
         let mut int_source = Given {
@@ -166,6 +197,12 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
             "interpreter parameters: {}",
             ctx()
         );
+        assert_eq!(
+            &split_choices[..slots.len()],
+            &slots[..],
+            "parameters, in parts: {}",
+            ctx()
+        );
 
         // Eagerly: every value in the frame before deciding, nothing to fetch.
         frame.reset();
@@ -198,13 +235,30 @@ fn native_code_interpreter_and_reference_agree_on_random_policies() {
 }
 
 /// The benchmark's realistic policies, whose long runs of routes keyed on the domain are
-/// compiled to jump tables, on realistic traffic with signals randomly missing.
+/// compiled to jump tables, on realistic traffic with signals randomly missing. The largest
+/// is cut into several native functions by default; the others are also cut into small
+/// parts, which splits their jump-table runs.
 #[test]
 fn native_code_and_interpreter_agree_on_realistic_policies() {
-    for routes in [8, 64, 512] {
+    for (routes, part_weight) in [
+        (8, None),
+        (64, None),
+        (512, None),
+        (1000, None),
+        (64, Some(7)),
+        (512, Some(60)),
+    ] {
         let (_, checked) = routerc::check_text("realistic.route", &realistic::policy(routes));
         let policy = checked.policy.expect("the realistic policy checks");
-        let compiled = CompiledPolicy::from_policy(&policy).expect("compiles");
+        let options = Options {
+            part_weight: part_weight.unwrap_or(Options::default().part_weight),
+            ..Options::default()
+        };
+        let compiled = CompiledPolicy::with_options(routerc::engine::ir::lower(&policy), options)
+            .expect("compiles");
+        if routes == 1000 || part_weight.is_some() {
+            assert!(compiled.jit().parts() > 1, "{routes} routes: one function");
+        }
         let mut rng = Rng::new(routes as u64);
         let mut frame = compiled.frame();
         let (mut a, mut b) = (compiled.choices(), compiled.choices());

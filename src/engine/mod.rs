@@ -53,10 +53,26 @@ impl CompiledPolicy {
     }
 
     pub fn with_emit(program: Program, emit: jit::Emit) -> Result<CompiledPolicy, EngineError> {
+        Self::with_options(
+            program,
+            jit::Options {
+                emit,
+                ..jit::Options::default()
+            },
+        )
+    }
+
+    /// Compiles with explicit code generation options (tests cut small policies into many
+    /// native functions this way).
+    pub fn with_options(
+        program: Program,
+        options: jit::Options,
+    ) -> Result<CompiledPolicy, EngineError> {
         let layout = Layout::new(&program);
         validate_with(&program, &layout).map_err(EngineError::Invalid)?;
         let layout = Arc::new(layout);
-        let jit = jit::Jit::compile(&program, layout.clone(), emit).map_err(EngineError::Jit)?;
+        let jit =
+            jit::Jit::compile_with(&program, layout.clone(), options).map_err(EngineError::Jit)?;
         Ok(CompiledPolicy {
             slots: program.max_slots(),
             program,
@@ -130,6 +146,10 @@ fn validate_with(p: &Program, layout: &Layout) -> Result<(), String> {
     let Some(last) = p.routes.last() else {
         return Err("the policy has no routes".into());
     };
+    // Native code answers with a route index or a signal id tagged by this bit.
+    if p.routes.len() >= jit::NEED_SIGNAL as usize || p.signals.len() >= jit::NEED_SIGNAL as usize {
+        return Err("the policy has too many routes or signals".into());
+    }
     if last.cond != Expr::True {
         return Err(format!(
             "the last route `{}` does not always match (a default route must come last)",
