@@ -19,7 +19,7 @@ use gen::Rng;
 use routerc::engine::frame::{Frame, NoSignals, SignalSource};
 use routerc::engine::jit::Options;
 use routerc::engine::CompiledPolicy;
-use routerc::policy::{Action, Cond, Param, Policy, SignalValue};
+use routerc::policy::{Action, Cond, Param, Policy, Selection, SignalValue};
 
 /// Gives the generated values lazily, and remembers what was fetched.
 struct Given<'a> {
@@ -38,10 +38,28 @@ impl SignalSource for Given<'_> {
 
 fn reference_route(policy: &Policy, values: &[Option<SignalValue>]) -> usize {
     policy
-        .routes
-        .iter()
-        .position(|r| r.condition.eval(values))
+        .choose(values)
         .expect("the default route always matches")
+}
+
+/// Decisions in which selection by confidence chose another route than the first match.
+static RANKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Makes `policy` select by confidence, its routes in tiers of one to five routes of equal
+/// priority (in the order they are already in).
+fn tiered(rng: &mut Rng, policy: &mut Policy) {
+    policy.selection = Selection::Confidence;
+    let mut priority = 1_000;
+    let mut left = 0;
+    for r in policy.routes.iter_mut().filter(|r| !r.is_default) {
+        if left == 0 {
+            priority -= 1;
+            left = 1 + rng.below(5);
+        }
+        r.priority = priority;
+        r.explicit_priority = true;
+        left -= 1;
+    }
 }
 
 fn leaves<T>(p: &Param<T>) -> u32 {
@@ -183,6 +201,10 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
         );
 
         let expected = reference_route(policy, &values);
+        let first_match = policy.routes.iter().position(|r| r.condition.eval(&values));
+        if first_match != Some(expected) {
+            RANKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         assert_eq!(int, expected, "against the reference: {}", ctx());
         let slots = reference_leaves(policy, expected, &values);
         assert_eq!(
@@ -228,10 +250,19 @@ fn native_code_interpreter_and_reference_agree_on_random_policies() {
         };
         let signals = 1 + rng.below(12);
         let depth = 1 + rng.below(8);
-        let policy = gen::policy(&mut rng, signals, routes, depth);
+        let mut policy = gen::policy(&mut rng, signals, routes, depth);
+        // A third of the policies rank the routes of each priority by confidence.
+        if seed % 3 == 1 {
+            tiered(&mut rng, &mut policy);
+        }
         cases += check_policy(seed, &policy, &mut rng, 200);
     }
     assert!(cases >= 100_000, "only {cases} cases");
+    let ranked = RANKED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ranked >= 1_000,
+        "confidence chose another route than the first match only {ranked} times"
+    );
 }
 
 /// The benchmark's realistic policies, whose long runs of routes keyed on the domain are

@@ -571,6 +571,12 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
     let mut always_true: Option<usize> = None;
     let mut unreachable = vec![false; policy.routes.len()];
 
+    // Selected by confidence, a route competes with the other routes of its priority instead
+    // of losing to the earlier ones: only routes of a higher priority take its requests.
+    let by_confidence = policy.selection == Selection::Confidence;
+    let before = |j: usize, i: usize| {
+        !by_confidence || policy.routes[j].priority > policy.routes[i].priority
+    };
     for (i, route) in policy.routes.iter().enumerate() {
         if route.is_default {
             continue;
@@ -590,7 +596,7 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
             continue;
         }
 
-        if let Some(first) = always_true {
+        if let Some(first) = always_true.filter(|&first| before(first, i)) {
             let shadow = &policy.routes[first];
             out.push(
                 Diagnostic::new(
@@ -640,7 +646,7 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
         // Routes tried before this one (nearest first), that could take some of its requests.
         let earlier: Vec<usize> = (0..i)
             .rev()
-            .filter(|&j| !policy.routes[j].is_default && forms[j].is_some())
+            .filter(|&j| !policy.routes[j].is_default && forms[j].is_some() && before(j, i))
             .take(window)
             .collect();
         let mut covering: Vec<usize> = Vec::new();
@@ -711,7 +717,7 @@ pub fn lint(policy: &Policy) -> Vec<Diagnostic> {
             continue;
         }
 
-        if route.explicit_priority {
+        if route.explicit_priority && !by_confidence {
             let overlap = earlier.iter().copied().find(|&j| {
                 let other = &policy.routes[j];
                 other.explicit_priority

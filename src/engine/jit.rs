@@ -41,7 +41,9 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module, ModuleReloc};
 
 use super::frame::{self, Frame, Layout, SignalSource};
+use super::interp;
 use super::ir::{self, Action, Choice, Expr, Op, Program, Read, Test};
+use crate::policy::Selection;
 
 type DecideFn = unsafe extern "C" fn(*mut u8, *mut u32) -> u32;
 
@@ -156,13 +158,15 @@ enum Segment {
         routes: std::ops::Range<usize>,
         signal: u32,
     },
+    /// A tier whose routes are all evaluated and ranked by confidence.
+    Tier(std::ops::Range<usize>),
 }
 
 impl Segment {
     fn routes(&self) -> std::ops::Range<usize> {
         match self {
             Segment::Single(i) => *i..*i + 1,
-            Segment::Indexed { routes, .. } => routes.clone(),
+            Segment::Indexed { routes, .. } | Segment::Tier(routes) => routes.clone(),
         }
     }
 }
@@ -213,6 +217,18 @@ impl<'a> Plan<'a> {
         let mut segments = Vec::new();
         let mut i = 0;
         while i < routes.len() {
+            if program.selection == Selection::Confidence {
+                // Tiers ranked by confidence evaluate every route; the jump tables, which
+                // skip routes, are left to selection by priority.
+                let end = program.tier_end(i);
+                if program.by_confidence(i..end) {
+                    segments.push(Segment::Tier(i..end));
+                } else {
+                    segments.extend((i..end).map(Segment::Single));
+                }
+                i = end;
+                continue;
+            }
             let run = guard(&routes[i].cond)
                 .filter(|(s, _)| known_before[i][*s as usize])
                 .map(|(s, _)| {
@@ -259,6 +275,14 @@ impl<'a> Plan<'a> {
         };
         for seg in &self.segments {
             match seg {
+                Segment::Tier(tier) => {
+                    let w: usize = tier.clone().map(|i| 2 * weight(&routes[i])).sum();
+                    if size > 0 && size + w > part_weight {
+                        close(&mut current, &mut size);
+                    }
+                    current.push(seg.clone());
+                    size += w;
+                }
                 Segment::Single(i) => {
                     let w = weight(&routes[*i]);
                     if size > 0 && size + w > part_weight {
@@ -642,6 +666,7 @@ impl Gen<'_, '_> {
                         &plan.known_before,
                     );
                 }
+                Segment::Tier(tier) => self.tier(plan, tier.clone(), &taken, first),
                 Segment::Single(i) => {
                     let next = self.b.create_block();
                     self.known.clone_from(&plan.known_before[*i]);
@@ -759,6 +784,123 @@ impl Gen<'_, '_> {
         self.b.switch_to_block(after);
     }
 
+    /// A tier ranked by confidence: every route's condition is evaluated; each that holds is
+    /// scored and kept if it is the first to hold or strictly more confident than the best so
+    /// far (NaN compares false, as in the interpreter). The best route's parameters are
+    /// chosen in its `taken` block; with no match, control goes on to the next tier.
+    fn tier(
+        &mut self,
+        plan: &Plan<'_>,
+        tier: std::ops::Range<usize>,
+        taken: &[Block],
+        first: usize,
+    ) {
+        let best_route = self.b.declare_var(types::I32);
+        let best_conf = self.b.declare_var(types::F64);
+        let none = self.b.ins().iconst(types::I32, i64::from(NO_ROUTE));
+        let zero = self.b.ins().f64const(0.0);
+        self.b.def_var(best_route, none);
+        self.b.def_var(best_conf, zero);
+        let mut read = Vec::new();
+        for r in tier.clone() {
+            let cond = &plan.program.routes[r].cond;
+            self.known.clone_from(&plan.known_before[r]);
+            let holds = self.b.create_block();
+            let next = self.b.create_block();
+            self.cond(cond, holds, next);
+
+            self.b.switch_to_block(holds);
+            read.clear();
+            ir::certainly_read(cond, &mut read);
+            for &s in &read {
+                self.known[s as usize] = true;
+            }
+            let c = self.score(plan.program, plan.program.score(r));
+            let route = self.b.use_var(best_route);
+            let conf = self.b.use_var(best_conf);
+            let first_match = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::Equal, route, i64::from(NO_ROUTE));
+            // Ordered: false when either is NaN, like the interpreter's `>`.
+            let better = self.b.ins().fcmp(FloatCC::GreaterThan, c, conf);
+            let take = self.b.ins().bor(first_match, better);
+            let this = self.b.ins().iconst(types::I32, r as i64);
+            let route = self.b.ins().select(take, this, route);
+            let conf = self.b.ins().select(take, c, conf);
+            self.b.def_var(best_route, route);
+            self.b.def_var(best_conf, conf);
+            self.b.ins().jump(next, &[]);
+
+            self.b.switch_to_block(next);
+        }
+        let route = self.b.use_var(best_route);
+        let after = self.b.create_block();
+        let mut switch = Switch::new();
+        for r in tier {
+            switch.set_entry(r as u128, taken[r - first]);
+        }
+        switch.emit(&mut self.b, route, after);
+        self.b.switch_to_block(after);
+    }
+
+    /// The confidence of `e`, which holds where this code runs (as `interp::score`).
+    fn score(&mut self, program: &Program, e: &Expr) -> Value {
+        match e {
+            Expr::True | Expr::Not(_) => self.b.ins().f64const(1.0),
+            Expr::False => self.b.ins().f64const(0.0),
+            Expr::And(items) => match items.split_first() {
+                Some((first, rest)) => {
+                    let mut sum = self.score(program, first);
+                    for i in rest {
+                        let x = self.score(program, i);
+                        sum = self.b.ins().fadd(sum, x);
+                    }
+                    let n = self.b.ins().f64const(items.len() as f64);
+                    self.b.ins().fdiv(sum, n)
+                }
+                None => self.b.ins().f64const(1.0),
+            },
+            Expr::Or(items) => {
+                let best = self.b.declare_var(types::F64);
+                let found = self.b.declare_var(types::I8);
+                let zero = self.b.ins().f64const(0.0);
+                let no = self.b.ins().iconst(types::I8, 0);
+                self.b.def_var(best, zero);
+                self.b.def_var(found, no);
+                for item in items {
+                    let holds = self.b.create_block();
+                    let next = self.b.create_block();
+                    self.cond(item, holds, next);
+                    self.b.switch_to_block(holds);
+                    let x = self.score(program, item);
+                    let b = self.b.use_var(best);
+                    let seen = self.b.use_var(found);
+                    let unseen = self.b.ins().icmp_imm_u(IntCC::Equal, seen, 0);
+                    let better = self.b.ins().fcmp(FloatCC::GreaterThan, x, b);
+                    let take = self.b.ins().bor(unseen, better);
+                    let b = self.b.ins().select(take, x, b);
+                    self.b.def_var(best, b);
+                    let yes = self.b.ins().iconst(types::I8, 1);
+                    self.b.def_var(found, yes);
+                    self.b.ins().jump(next, &[]);
+                    self.b.switch_to_block(next);
+                }
+                self.b.use_var(best)
+            }
+            Expr::Test(t) => {
+                self.ensure(t.signal());
+                match interp::leaf_score(program, t) {
+                    Some(field) => {
+                        let at = self.layout.offsets[t.signal() as usize] + field;
+                        self.b.ins().load(types::F64, mem(), self.frame, offset(at))
+                    }
+                    None => self.b.ins().f64const(1.0),
+                }
+            }
+        }
+    }
+
     fn choice(&mut self, c: &Choice, slot: usize, done: Block) {
         match c {
             Choice::Leaf(i) => {
@@ -856,6 +998,14 @@ impl Gen<'_, '_> {
 
     fn test(&mut self, test: &Test, t: Block, f: Block) {
         let s = test.signal();
+        self.ensure(s);
+        let at = self.layout.offsets[s as usize];
+        let holds = self.holds(test, at);
+        self.b.ins().brif(holds, t, &[], f, &[]);
+    }
+
+    /// Makes sure signal `s` is in the frame (else returns "need signal") and marks it read.
+    fn ensure(&mut self, s: u32) {
         if !self.known[s as usize] {
             let status = self.b.ins().uload8(
                 types::I32,
@@ -873,8 +1023,11 @@ impl Gen<'_, '_> {
                 .ins()
                 .istore8(mem(), one, self.frame, offset(self.layout.read_offset(s)));
         }
-        let at = self.layout.offsets[s as usize];
-        let holds = match test {
+    }
+
+    /// Whether `test` holds, on the value of its signal at `at` (in the frame).
+    fn holds(&mut self, test: &Test, at: usize) -> Value {
+        match test {
             Test::Bool { value, .. } => {
                 let v = self
                     .b
@@ -917,8 +1070,7 @@ impl Gen<'_, '_> {
                 let bit = self.b.ins().band_imm_u(w, (1u64 << (label % 64)) as i64);
                 self.b.ins().icmp_imm_u(IntCC::NotEqual, bit, 0)
             }
-        };
-        self.b.ins().brif(holds, t, &[], f, &[]);
+        }
     }
 
     /// `v` is one of `ids`: a bit test against a constant mask when every id is below 64,

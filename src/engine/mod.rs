@@ -159,6 +159,9 @@ fn validate_with(p: &Program, layout: &Layout) -> Result<(), String> {
     for r in &p.routes {
         let at = |m: String| format!("route `{}`: {m}", r.name);
         expr(p, layout, &r.cond, 0).map_err(at)?;
+        if let Some(score) = &r.score {
+            expr(p, layout, score, 0).map_err(at)?;
+        }
         if let Action::Forward(f) = &r.action {
             for b in std::iter::once(&f.backend).chain(&f.fallback) {
                 if *b as usize >= p.backends.len() {
@@ -304,7 +307,9 @@ fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Why each route up to the chosen one matched or not, for `routerc eval --explain`: the
-/// tests evaluated in order, each with the signal's value and the result.
+/// tests evaluated in order, each with the signal's value and the result. Under selection by
+/// confidence, every route of the chosen route's tier is listed, and those that matched
+/// with their confidence.
 pub fn explain(
     engine: &CompiledPolicy,
     source: &mut dyn SignalSource,
@@ -313,7 +318,21 @@ pub fn explain(
     let program = engine.program();
     let mut frame = engine.frame();
     let mut tried = Vec::new();
-    for (i, route) in program.routes.iter().enumerate().take(chosen + 1) {
+    let last = match program.selection {
+        crate::policy::Selection::Priority => chosen + 1,
+        crate::policy::Selection::Confidence => {
+            program.tier_end(chosen.min(program.routes.len() - 1))
+        }
+    };
+    let mut tier = 0..0;
+    for (i, route) in program.routes.iter().enumerate().take(last) {
+        if i >= tier.end {
+            tier = i..match program.selection {
+                crate::policy::Selection::Priority => i + 1,
+                crate::policy::Selection::Confidence => program.tier_end(i),
+            };
+        }
+        let ranked = program.by_confidence(tier.clone());
         let mut steps = Vec::new();
         let matched = interp::eval_traced(&route.cond, &mut frame, source, &mut steps);
         let tests: Vec<serde_json::Value> = steps
@@ -326,12 +345,17 @@ pub fn explain(
                 })
             })
             .collect();
-        tried.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "route": route.name,
             "matched": matched,
             "tests": tests,
-        }));
-        if matched || i == chosen {
+        });
+        if ranked && matched {
+            let c = interp::score(program, program.score(i), &mut frame, source);
+            entry["confidence"] = serde_json::json!(c);
+        }
+        tried.push(entry);
+        if !ranked && (matched || i == chosen) {
             break;
         }
     }
