@@ -68,6 +68,8 @@ pub struct Jit {
     module: Option<JITModule>,
     /// The parts in route order; the first that returns a route decides.
     entries: Box<[DecideFn]>,
+    /// `entries[0]`, kept inline: most decisions call only it.
+    first: DecideFn,
     layout: Arc<Layout>,
     slots: usize,
     pub clif: Option<String>,
@@ -382,9 +384,16 @@ impl Jit {
                         unsafe { std::mem::transmute::<*const u8, DecideFn>(ptr) }
                     })
                     .collect();
+                let entries: Box<[DecideFn]> = entries;
+                let Some(&first) = entries.first() else {
+                    // SAFETY: no pointer into the module was kept.
+                    unsafe { module.free_memory() };
+                    return Err(JitError("the policy has no routes".into()));
+                };
                 Ok(Jit {
                     module: Some(module),
                     entries,
+                    first,
                     layout,
                     slots: program.max_slots(),
                     clif,
@@ -523,24 +532,31 @@ impl Jit {
         );
         assert!(choices.len() >= self.slots, "choice buffer too short");
         let mut part = 0;
-        while let Some(entry) = self.entries.get(part) {
+        let mut entry = self.first;
+        let slots = choices.as_mut_ptr();
+        loop {
             // SAFETY: the frame's buffer has the layout the code was generated for (checked
             // above) and `choices` holds every slot; the code touches nothing else.
-            let result = unsafe { entry(frame.as_mut_ptr(), choices.as_mut_ptr()) };
+            let result = unsafe { entry(frame.as_mut_ptr(), slots) };
+            // The common case first: a route, decided by the first part.
+            if result < NEED_SIGNAL {
+                return result;
+            }
             if result == NO_ROUTE {
                 part += 1;
-            } else if result & NEED_SIGNAL != 0 {
+                match self.entries.get(part) {
+                    Some(next) => entry = *next,
+                    None => return NO_ROUTE,
+                }
+            } else {
                 // The part stopped at a test of a signal not yet computed. Running it again
                 // once the signal is in the frame repeats the same tests (the code has no
                 // other effects) and goes on from there, so the signals read and the order
                 // they are fetched in are those of evaluating straight through. Each retry
                 // adds a signal to the frame, so this ends.
                 frame::fetch(source, frame, result & !NEED_SIGNAL);
-            } else {
-                return result;
             }
         }
-        NO_ROUTE
     }
 }
 
