@@ -19,6 +19,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use routerc::engine::frame::{Frame, NoSignals};
 use routerc::engine::ir::{Expr, Program, Read, Test};
+use routerc::engine::jit::Options;
 use routerc::engine::CompiledPolicy;
 use routerc::policy::SignalValue;
 
@@ -226,6 +227,31 @@ fn compile(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("jit", routes), &program, |b, program| {
             b.iter(|| black_box(CompiledPolicy::new(program.clone()).expect("compiles")))
         });
+        // The same as one native function, to see what cutting large policies into parts
+        // compiled in parallel saves.
+        let single = Options {
+            part_weight: usize::MAX,
+            ..Options::default()
+        };
+        if CompiledPolicy::new(program.clone())
+            .expect("compiles")
+            .jit()
+            .parts()
+            > 1
+        {
+            group.bench_with_input(
+                BenchmarkId::new("jit_one_function", routes),
+                &program,
+                |b, program| {
+                    b.iter(|| {
+                        black_box(
+                            CompiledPolicy::with_options(program.clone(), single)
+                                .expect("compiles"),
+                        )
+                    })
+                },
+            );
+        }
     }
     group.finish();
 }

@@ -39,9 +39,62 @@ pub struct Policy {
     /// In evaluation order; the default route is last.
     pub routes: Vec<Route>,
     pub tests: Vec<PolicyTest>,
+    pub selection: Selection,
+}
+
+/// How a route is chosen among the matching routes of the highest priority that has any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Selection {
+    /// The first in source order (`select by priority`, the default).
+    #[default]
+    Priority,
+    /// The one whose condition is most confident ([`Cond::confidence`]); ties go to source
+    /// order (`select by confidence`).
+    Confidence,
+}
+
+impl Selection {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Selection::Priority => "priority",
+            Selection::Confidence => "confidence",
+        }
+    }
 }
 
 impl Policy {
+    /// The route the language chooses for these values: the specification both engines are
+    /// tested against. Routes of one priority form a tier (the default route is a tier of its
+    /// own); the first tier with a matching route decides, by source order or by confidence.
+    pub fn choose(&self, values: &[Option<SignalValue>]) -> Option<usize> {
+        let routes = &self.routes;
+        let mut start = 0;
+        while start < routes.len() {
+            let key = |r: &Route| (r.priority, r.is_default);
+            let end = (start..routes.len())
+                .find(|&j| key(&routes[j]) != key(&routes[start]))
+                .unwrap_or(routes.len());
+            let mut best: Option<(usize, f64)> = None;
+            for (i, r) in routes.iter().enumerate().take(end).skip(start) {
+                if !r.condition.eval(values) {
+                    continue;
+                }
+                if self.selection == Selection::Priority || end - start == 1 {
+                    return Some(i);
+                }
+                let c = r.condition.confidence(&self.signals, values);
+                if best.is_none_or(|(_, b)| c > b) {
+                    best = Some((i, c));
+                }
+            }
+            if let Some((i, _)) = best {
+                return Some(i);
+            }
+            start = end;
+        }
+        None
+    }
+
     pub fn signal(&self, id: SignalId) -> &Signal {
         &self.signals[id.0 as usize]
     }
@@ -565,6 +618,41 @@ impl SignalValue {
 impl Cond {
     /// The meaning of a condition, stated directly: `values[i]` is signal `i`'s value, `None`
     /// when absent. This is the reference the engines are tested against.
+    /// How confident a condition that holds is, as vLLM Semantic Router ranks its decisions:
+    /// a test's signal score (a `score` or `similarity` value, a category's confidence or the
+    /// probability it reads), 1.0 for a test of a signal that reports none; the mean of the
+    /// operands for `and`, the largest among the operands that hold for `or`, 1.0 for `not`
+    /// and `true`. Only meaningful when the condition holds.
+    pub fn confidence(&self, signals: &[Signal], values: &[Option<SignalValue>]) -> f64 {
+        match self {
+            Cond::True | Cond::Not(_) => 1.0,
+            Cond::False => 0.0,
+            Cond::And(items) => match items.split_first() {
+                // Summed left to right, as both engines do, so the result is the same bits.
+                Some((first, rest)) => {
+                    let sum = rest.iter().fold(first.confidence(signals, values), |s, c| {
+                        s + c.confidence(signals, values)
+                    });
+                    sum / items.len() as f64
+                }
+                None => 1.0,
+            },
+            Cond::Or(items) => {
+                let mut best: Option<f64> = None;
+                for c in items {
+                    if c.eval(values) {
+                        let x = c.confidence(signals, values);
+                        if best.is_none_or(|b| x > b) {
+                            best = Some(x);
+                        }
+                    }
+                }
+                best.unwrap_or(0.0)
+            }
+            Cond::Atom(atom, _) => atom.confidence(signals, values),
+        }
+    }
+
     pub fn eval(&self, values: &[Option<SignalValue>]) -> bool {
         match self {
             Cond::True => true,
@@ -578,6 +666,38 @@ impl Cond {
 }
 
 impl Atom {
+    /// The score a test that holds reports (see [`Cond::confidence`]).
+    pub fn confidence(&self, signals: &[Signal], values: &[Option<SignalValue>]) -> f64 {
+        let signal = self.signal();
+        let value = values.get(signal.0 as usize).and_then(Option::as_ref);
+        let scored = signals
+            .get(signal.0 as usize)
+            .is_some_and(|s| matches!(s.ty, Type::Score | Type::Similarity));
+        match (self, value) {
+            (Atom::Num { read, .. }, Some(SignalValue::Number(x)))
+                if matches!(read, NumRead::Value(_)) && scored =>
+            {
+                *x
+            }
+            (
+                Atom::Num {
+                    read: NumRead::Prob(_, l),
+                    ..
+                },
+                Some(SignalValue::Category(probs)),
+            ) => probs.get(*l as usize).copied().unwrap_or(1.0),
+            (
+                Atom::Num {
+                    read: NumRead::Confidence(_),
+                    ..
+                }
+                | Atom::Label { .. },
+                Some(SignalValue::Category(probs)),
+            ) => SignalValue::top_label(probs).map_or(1.0, |(_, p)| p),
+            _ => 1.0,
+        }
+    }
+
     /// False whenever the signal is absent (or NaN, or of an unexpected kind).
     pub fn eval(&self, values: &[Option<SignalValue>]) -> bool {
         let Some(Some(value)) = values.get(self.signal().0 as usize) else {

@@ -254,7 +254,7 @@ fn compile_emits_intermediate_forms() {
     for (form, expect) in [
         ("ast", "Route("),
         ("ir", "route r0 block priority 100"),
-        ("clif", "call_indirect"),
+        ("clif", "brif"),
         ("asm", "ret"),
     ] {
         let (code, out, err) = routerc(&["compile", "tests/eval/policy.route", "--emit", form]);

@@ -17,8 +17,9 @@ use std::collections::HashSet;
 
 use gen::Rng;
 use routerc::engine::frame::{Frame, NoSignals, SignalSource};
+use routerc::engine::jit::Options;
 use routerc::engine::CompiledPolicy;
-use routerc::policy::{Action, Cond, Param, Policy, SignalValue};
+use routerc::policy::{Action, Cond, Param, Policy, Selection, SignalValue};
 
 /// Gives the generated values lazily, and remembers what was fetched.
 struct Given<'a> {
@@ -37,10 +38,28 @@ impl SignalSource for Given<'_> {
 
 fn reference_route(policy: &Policy, values: &[Option<SignalValue>]) -> usize {
     policy
-        .routes
-        .iter()
-        .position(|r| r.condition.eval(values))
+        .choose(values)
         .expect("the default route always matches")
+}
+
+/// Decisions in which selection by confidence chose another route than the first match.
+static RANKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Makes `policy` select by confidence, its routes in tiers of one to five routes of equal
+/// priority (in the order they are already in).
+fn tiered(rng: &mut Rng, policy: &mut Policy) {
+    policy.selection = Selection::Confidence;
+    let mut priority = 1_000;
+    let mut left = 0;
+    for r in policy.routes.iter_mut().filter(|r| !r.is_default) {
+        if left == 0 {
+            priority -= 1;
+            left = 1 + rng.below(5);
+        }
+        r.priority = priority;
+        r.explicit_priority = true;
+        left -= 1;
+    }
 }
 
 fn leaves<T>(p: &Param<T>) -> u32 {
@@ -103,6 +122,20 @@ fn reference_leaves(policy: &Policy, route: usize, values: &[Option<SignalValue>
 fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> usize {
     let compiled = CompiledPolicy::from_policy(policy)
         .unwrap_or_else(|e| panic!("seed {seed}: does not compile: {e}"));
+    // The same policy cut into native functions of a few tests each, as a large policy is.
+    let split = CompiledPolicy::with_options(
+        routerc::engine::ir::lower(policy),
+        Options {
+            part_weight: 1 + (seed % 23) as usize,
+            ..Options::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("seed {seed}: does not compile in parts: {e}"));
+    if policy.routes.len() > 30 {
+        assert!(split.jit().parts() > 1, "seed {seed}: not split");
+    }
+    let mut split_frame = split.frame();
+    let mut split_choices = split.choices();
     let mut frame = compiled.frame();
     let mut jit_choices = compiled.choices();
     let mut int_choices = compiled.choices();
@@ -118,6 +151,22 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
         };
         let jit = compiled.decide(&mut frame, &mut jit_source, &mut jit_choices);
         let jit_reads: Vec<u32> = frame.reads().collect();
+
+        split_frame.reset();
+        let mut split_source = Given {
+            values: &values,
+            fetched: Vec::new(),
+        };
+        let parts = split.decide(&mut split_frame, &mut split_source, &mut split_choices);
+        let split_reads: Vec<u32> = split_frame.reads().collect();
+        assert_eq!(parts, jit, "route, in parts: {}", ctx());
+        assert_eq!(split_reads, jit_reads, "signals read, in parts: {}", ctx());
+        assert_eq!(
+            split_source.fetched,
+            jit_source.fetched,
+            "fetch order, in parts: {}",
+            ctx()
+        );
 
         frame.reset();
         let mut int_source = Given {
@@ -152,6 +201,10 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
         );
 
         let expected = reference_route(policy, &values);
+        let first_match = policy.routes.iter().position(|r| r.condition.eval(&values));
+        if first_match != Some(expected) {
+            RANKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         assert_eq!(int, expected, "against the reference: {}", ctx());
         let slots = reference_leaves(policy, expected, &values);
         assert_eq!(
@@ -164,6 +217,12 @@ fn check_policy(seed: u64, policy: &Policy, rng: &mut Rng, samples: usize) -> us
             &int_choices[..slots.len()],
             &slots[..],
             "interpreter parameters: {}",
+            ctx()
+        );
+        assert_eq!(
+            &split_choices[..slots.len()],
+            &slots[..],
+            "parameters, in parts: {}",
             ctx()
         );
 
@@ -191,20 +250,46 @@ fn native_code_interpreter_and_reference_agree_on_random_policies() {
         };
         let signals = 1 + rng.below(12);
         let depth = 1 + rng.below(8);
-        let policy = gen::policy(&mut rng, signals, routes, depth);
+        let mut policy = gen::policy(&mut rng, signals, routes, depth);
+        // A third of the policies rank the routes of each priority by confidence.
+        if seed % 3 == 1 {
+            tiered(&mut rng, &mut policy);
+        }
         cases += check_policy(seed, &policy, &mut rng, 200);
     }
     assert!(cases >= 100_000, "only {cases} cases");
+    let ranked = RANKED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ranked >= 1_000,
+        "confidence chose another route than the first match only {ranked} times"
+    );
 }
 
 /// The benchmark's realistic policies, whose long runs of routes keyed on the domain are
-/// compiled to jump tables, on realistic traffic with signals randomly missing.
+/// compiled to jump tables, on realistic traffic with signals randomly missing. The largest
+/// is cut into several native functions by default; the others are also cut into small
+/// parts, which splits their jump-table runs.
 #[test]
 fn native_code_and_interpreter_agree_on_realistic_policies() {
-    for routes in [8, 64, 512] {
+    for (routes, part_weight) in [
+        (8, None),
+        (64, None),
+        (512, None),
+        (1000, None),
+        (64, Some(7)),
+        (512, Some(60)),
+    ] {
         let (_, checked) = routerc::check_text("realistic.route", &realistic::policy(routes));
         let policy = checked.policy.expect("the realistic policy checks");
-        let compiled = CompiledPolicy::from_policy(&policy).expect("compiles");
+        let options = Options {
+            part_weight: part_weight.unwrap_or(Options::default().part_weight),
+            ..Options::default()
+        };
+        let compiled = CompiledPolicy::with_options(routerc::engine::ir::lower(&policy), options)
+            .expect("compiles");
+        if routes == 1000 || part_weight.is_some() {
+            assert!(compiled.jit().parts() > 1, "{routes} routes: one function");
+        }
         let mut rng = Rng::new(routes as u64);
         let mut frame = compiled.frame();
         let (mut a, mut b) = (compiled.choices(), compiled.choices());

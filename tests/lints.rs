@@ -174,6 +174,7 @@ fn policy(conds: Vec<(Cond, bool)>) -> Policy {
         prompts: vec![],
         routes,
         tests: vec![],
+        selection: Default::default(),
     }
 }
 

@@ -257,7 +257,8 @@ fn random_values(policy: &Policy, rng: &mut Rng) -> Vec<(String, SignalValue)> {
     out
 }
 
-/// The name of the route `policy` chooses: the first whose condition holds.
+/// The name of the route `policy` chooses (the first whose condition holds, or the most
+/// confident of the first tier that has a match).
 fn decide(policy: &Policy, values: &[(String, SignalValue)]) -> String {
     let by_id: Vec<Option<SignalValue>> = policy
         .signals
@@ -269,12 +270,10 @@ fn decide(policy: &Policy, values: &[(String, SignalValue)]) -> String {
                 .map(|(_, v)| v.clone())
         })
         .collect();
-    policy
-        .routes
-        .iter()
-        .find(|r| r.condition.eval(&by_id))
-        .map(|r| r.name.clone())
-        .expect("the default route always matches")
+    let chosen = policy
+        .choose(&by_id)
+        .expect("the default route always matches");
+    policy.routes[chosen].name.clone()
 }
 
 /// A value's debug text with every span erased: two policies built from the same tree
@@ -325,6 +324,7 @@ fn same_decisions(a: &Policy, b: &Policy, seed: u64, cases: usize, what: &str) {
         );
     }
     assert_eq!(a.routes.len(), b.routes.len(), "{what}: the routes differ");
+    assert_eq!(a.selection, b.selection, "{what}: the selection differs");
     let mut rng = Rng(seed | 1);
     for _ in 0..cases {
         let values = random_values(a, &mut rng);
@@ -343,7 +343,10 @@ proptest! {
     /// the same decision on random signal values.
     #[test]
     fn converted_policies_decide_like_the_vllm_config(seed in any::<u64>()) {
-        for config in vsr_configs() {
+        let mut configs = vsr_configs();
+        // No shipped config ranks several decisions by confidence.
+        configs.push(root().join("tests/yaml/ok/vsr_confidence.yaml"));
+        for config in configs {
             let original = policy_of(&config);
             let route = yaml::convert(&config, &FileSystem, Target::Route)
                 .unwrap_or_else(|_| panic!("{} does not convert", config.display()));
@@ -431,7 +434,7 @@ fn sorted_items(text: &str) -> String {
     let rank = |i: &routerc::syntax::ast::Item| {
         use routerc::syntax::ast::Item::*;
         match i {
-            Include(_) => 0,
+            Include(_) | Select(_) => 0,
             Signal(_) => 1,
             Backend(_) => 2,
             Prompt(_) => 3,
@@ -711,6 +714,87 @@ fn tiers_come_before_priority_and_catch_alls_last_in_their_tier() {
     assert_eq!(decision(&config, &["a"]), "tier1_low");
     // The catch-all takes what tier 1 has no real match for, ahead of tier 2.
     assert_eq!(decision(&config, &[]), "tier1_catch_all");
+}
+
+/// `strategy: confidence`: in the first tier with a match, the most confident decision wins
+/// (a leaf's score, the mean for AND, the max for OR, 1.0 for NOT and keywords), then the
+/// priority; the reference meaning and the native code agree.
+#[test]
+fn strategy_confidence_prefers_the_most_confident_match() {
+    let path = root().join("tests/yaml/ok/vsr_confidence.yaml");
+    let policy = policy_of(&path);
+    assert_eq!(policy.selection, routerc::policy::Selection::Confidence);
+    let engine = routerc::engine::CompiledPolicy::from_policy(&policy).expect("compiles");
+    let domain = |math: f64| SignalValue::Category(vec![math, 1.0 - math]);
+    let cases: Vec<(Vec<(&str, SignalValue)>, &str)> = vec![
+        // science 0.7 against urgent_maths (0.7 + 1) / 2 = 0.85.
+        (
+            vec![("domain", domain(0.7)), ("urgent", SignalValue::Bool(true))],
+            "urgent_maths",
+        ),
+        // science 0.7 against suspicious (0.9 + 1) / 2 = 0.95.
+        (
+            vec![
+                ("domain", domain(0.7)),
+                ("urgent", SignalValue::Bool(false)),
+                ("suspicious_prompt", SignalValue::Number(0.9)),
+            ],
+            "suspicious",
+        ),
+        // science 0.99 (physics is the top label) against suspicious (0.6 + 1) / 2 = 0.8.
+        (
+            vec![
+                ("domain", domain(0.01)),
+                ("urgent", SignalValue::Bool(false)),
+                ("suspicious_prompt", SignalValue::Number(0.6)),
+            ],
+            "science",
+        ),
+        // Equal confidence (0.75 each): the higher priority.
+        (
+            vec![
+                ("domain", domain(0.75)),
+                ("urgent", SignalValue::Bool(false)),
+                ("suspicious_prompt", SignalValue::Number(0.5)),
+            ],
+            "science",
+        ),
+        // Nothing in the first tier: the second.
+        (vec![("urgent", SignalValue::Bool(true))], "urgent_anything"),
+        (vec![], "default"),
+    ];
+    for (values, expected) in cases {
+        let named: Vec<(String, SignalValue)> = values
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        assert_eq!(decide(&policy, &named), expected, "{values:?}");
+        let frame = || {
+            let mut frame = engine.frame();
+            for (name, value) in &values {
+                let s = engine.program().signal_index(name).expect("declared");
+                frame.set(s, Some(value)).expect("fits");
+            }
+            frame
+        };
+        let mut choices = engine.choices();
+        let route = engine.decide(
+            &mut frame(),
+            &mut routerc::engine::frame::NoSignals,
+            &mut choices,
+        );
+        let int = engine.interpret(
+            &mut frame(),
+            &mut routerc::engine::frame::NoSignals,
+            &mut choices,
+        );
+        assert_eq!(
+            engine.program().routes[route].name,
+            expected,
+            "native: {values:?}"
+        );
+        assert_eq!(route, int, "interpreter: {values:?}");
+    }
 }
 
 #[test]

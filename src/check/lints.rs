@@ -760,6 +760,12 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
             .take(window + 1)
             .collect();
 
+    // Selected by confidence, a route competes with the other routes of its priority instead
+    // of losing to the earlier ones: only routes of a higher priority take its requests.
+    let by_confidence = policy.selection == Selection::Confidence;
+    let before = |j: usize, i: usize| {
+        !by_confidence || policy.routes[j].priority > policy.routes[i].priority
+    };
     for (i, route) in policy.routes.iter().enumerate() {
         // The route before this one is settled now (its unreachable mark included).
         if i > 0 && eligible(i - 1) {
@@ -797,7 +803,7 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
             continue;
         }
 
-        if let Some(first) = always_true {
+        if let Some(first) = always_true.filter(|&first| before(first, i)) {
             let shadow = &policy.routes[first];
             out.push(
                 Diagnostic::new(
@@ -846,7 +852,18 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
 
         // Routes tried before this one (nearest first), that could take some of its requests.
         let from = comparable.len().saturating_sub(window);
-        let earlier: Vec<usize> = comparable[from..].iter().rev().copied().collect();
+        let earlier: Vec<usize> = if by_confidence {
+            // Only routes of a higher priority take requests from this one.
+            comparable
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&j| before(j, i))
+                .take(window)
+                .collect()
+        } else {
+            comparable[from..].iter().rev().copied().collect()
+        };
         let judge = || -> Verdict {
             match covering_routes(&u, form, &earlier, &forms) {
                 Some(covering) => Verdict::Covered(
@@ -855,7 +872,7 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
                         .filter_map(|j| earlier.iter().position(|e| e == j))
                         .collect(),
                 ),
-                None if route.explicit_priority => earlier
+                None if route.explicit_priority && !by_confidence => earlier
                     .iter()
                     .position(|&j| {
                         let other = &policy.routes[j];
@@ -871,9 +888,10 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
                 None => Verdict::Clear,
             }
         };
+        // Verdicts are remembered for first-match policies only: the window's hash does not
+        // say which earlier routes a confidence tier leaves out.
         let verdict = match memo.as_deref_mut() {
-            None => judge(),
-            Some(m) => {
+            Some(m) if !by_confidence => {
                 let to = comparable.len();
                 let range = prefix[to].wrapping_sub(prefix[from].wrapping_mul(powers[to - from]));
                 let mut h = Fingerprint::default();
@@ -886,6 +904,7 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
                 verdicts_used.insert(key, v.clone());
                 v
             }
+            _ => judge(),
         };
         match verdict {
             Verdict::Clear => {}

@@ -103,6 +103,56 @@ impl Checker {
         self.diagnostics.push(d);
     }
 
+    /// The policy's `select by …`, at most one.
+    fn selection(&mut self, items: &[&Item]) -> Selection {
+        let mut selection = Selection::default();
+        let mut first: Option<Span> = None;
+        for item in items {
+            let Item::Select(s) = item else { continue };
+            if let Some(first) = first {
+                self.error(
+                    Diagnostic::new(&codes::E0217, s.span, "a second `select`")
+                        .with_label("the policy already chose how routes are selected")
+                        .with_related(first, "the first `select` is here")
+                        .with_help("keep one `select by …` per policy"),
+                );
+                continue;
+            }
+            first = Some(s.span);
+            if s.by.name != "by" {
+                self.error(
+                    Diagnostic::new(
+                        &codes::E0217,
+                        s.by.span,
+                        format!("expected `by`, found `{}`", s.by.name),
+                    )
+                    .with_label("here")
+                    .with_help("write `select by confidence` or `select by priority`"),
+                );
+                continue;
+            }
+            selection = match s.mode.name.as_str() {
+                "priority" => Selection::Priority,
+                "confidence" => Selection::Confidence,
+                other => {
+                    self.error(
+                        Diagnostic::new(
+                            &codes::E0217,
+                            s.mode.span,
+                            format!("unknown selection `{other}`"),
+                        )
+                        .with_label("not a way to select routes")
+                        .with_help(
+                            "routes are selected `by priority` (the default) or `by confidence`",
+                        ),
+                    );
+                    continue;
+                }
+            };
+        }
+        selection
+    }
+
     /// `syntax_errors`: loading or parsing reported errors, so parts of the policy are missing.
     fn run(&mut self, program: &Program, syntax_errors: bool, memo: Option<&mut lints::LintMemo>) {
         let items: Vec<&Item> = program.items().collect();
@@ -125,6 +175,7 @@ impl Checker {
                 }
             }
         }
+        let selection = self.selection(&items);
         // Declarations first, so that routes can refer to things declared after them.
         for item in &items {
             match item {
@@ -248,6 +299,7 @@ impl Checker {
                 prompts: self.prompts.clone(),
                 routes,
                 tests,
+                selection,
             };
             self.diagnostics.extend(lints::lint_with(&policy, memo));
             self.policy = Some(policy);

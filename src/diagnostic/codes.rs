@@ -91,6 +91,8 @@ codes! {
         "A backend declaration lacks a required field (`url` and `model`).";
     E0216 Error "unknown route"
         "A test expects a route that is not declared.";
+    E0217 Error "invalid selection"
+        "`select by priority` (the default) or `select by confidence`, once per policy.";
     E0301 Error "type mismatch"
         "The two sides of a comparison, or a value and the field it is given to, have incompatible types: a score compared with a string, a label with an int.";
     E0302 Error "threshold out of range"

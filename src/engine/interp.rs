@@ -6,24 +6,112 @@
 
 use super::frame::{self, Frame, SignalSource, PRESENT, UNKNOWN};
 use super::ir::{Action, Choice, Expr, Program, Read, Test};
+use crate::policy::{Selection, Type};
 
-/// Evaluates the policy: the index of the first route whose condition holds, with the leaf
-/// chosen for each of its slots written to `choices` (which must hold
-/// [`Program::max_slots`] entries).
+/// Evaluates the policy: the index of the chosen route, with the leaf chosen for each of its
+/// slots written to `choices` (which must hold [`Program::max_slots`] entries). Selected by
+/// priority, that is the first route whose condition holds. Selected by confidence, the
+/// tiers are tried in order and in the first with a matching route, every route is
+/// evaluated and the most confident wins (the first on ties).
 pub fn decide(
     program: &Program,
     frame: &mut Frame,
     source: &mut dyn SignalSource,
     choices: &mut [u32],
 ) -> u32 {
-    for (i, route) in program.routes.iter().enumerate() {
-        if eval(&route.cond, frame, source) {
+    let mut start = 0;
+    while start < program.routes.len() {
+        let end = match program.selection {
+            Selection::Priority => start + 1,
+            Selection::Confidence => program.tier_end(start),
+        };
+        let mut best: Option<(usize, f64)> = None;
+        for i in start..end {
+            if !eval(&program.routes[i].cond, frame, source) {
+                continue;
+            }
+            if !program.by_confidence(start..end) {
+                best = Some((i, 1.0));
+                break;
+            }
+            let c = score(program, program.score(i), frame, source);
+            if best.is_none_or(|(_, b)| c > b) {
+                best = Some((i, c));
+            }
+        }
+        if let Some((i, _)) = best {
             choose(program, i, frame, source, choices);
             return i as u32;
         }
+        start = end;
     }
     // Only reachable for a program without a default route (never produced by lowering).
     u32::MAX
+}
+
+/// The confidence of an expression that holds (see `policy::Cond::confidence`): a test's
+/// signal score, or 1.0; the mean of `and`'s operands, summed left to right; the largest
+/// among the operands of `or` that hold, each evaluated; 1.0 for `not`.
+pub fn score(program: &Program, e: &Expr, frame: &mut Frame, source: &mut dyn SignalSource) -> f64 {
+    match e {
+        Expr::True | Expr::Not(_) => 1.0,
+        Expr::False => 0.0,
+        Expr::And(items) => match items.split_first() {
+            Some((first, rest)) => {
+                let mut sum = score(program, first, frame, source);
+                for i in rest {
+                    sum += score(program, i, frame, source);
+                }
+                sum / items.len() as f64
+            }
+            None => 1.0,
+        },
+        Expr::Or(items) => {
+            let mut best: Option<f64> = None;
+            for i in items {
+                if eval(i, frame, source) {
+                    let x = score(program, i, frame, source);
+                    if best.is_none_or(|b| x > b) {
+                        best = Some(x);
+                    }
+                }
+            }
+            best.unwrap_or(0.0)
+        }
+        Expr::Test(t) => {
+            // The test holds, so its signal was read; reading again fetches nothing.
+            test(t, frame, source);
+            match leaf_score(program, t) {
+                Some(field) => frame.get_f64(frame.layout().offsets[t.signal() as usize] + field),
+                None => 1.0,
+            }
+        }
+    }
+}
+
+/// Where in its signal's value a test's score is (an offset into the value), or `None` when
+/// the test reports no score.
+pub fn leaf_score(program: &Program, t: &Test) -> Option<usize> {
+    match t {
+        Test::Cmp {
+            read: Read::Value(s),
+            ..
+        } => matches!(
+            program.signals.get(*s as usize).map(|s| &s.ty),
+            Some(Type::Score | Type::Similarity)
+        )
+        .then_some(0),
+        Test::Cmp {
+            read: Read::Confidence(_),
+            ..
+        }
+        | Test::LabelIn { .. } => Some(8),
+        Test::Cmp {
+            read: Read::Prob(_, l),
+            ..
+        } => Some(16 + 8 * *l as usize),
+        _ => None,
+    }
 }
 
 /// Writes the chosen leaf of each slot of route `route`.

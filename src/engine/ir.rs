@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::{
     self, Action as PolicyAction, Atom, Cond, Cost, Effort, Extractor, JsonValue, NumRead, Param,
-    Policy, PromptRef, ReasoningFamily, SystemPromptMode, Timeouts, Type,
+    Policy, PromptRef, ReasoningFamily, Selection, SystemPromptMode, Timeouts, Type,
 };
 use crate::syntax::ast::CmpOp;
 
@@ -28,6 +28,9 @@ pub struct Program {
     pub strings: Vec<String>,
     /// In evaluation order; the last route's condition is `True`.
     pub routes: Vec<Route>,
+    /// How a route is chosen among the matching routes of one tier (see [`Program::tier_end`]).
+    #[serde(default)]
+    pub selection: Selection,
 }
 
 /// The interned id of a string that no condition mentions.
@@ -68,6 +71,11 @@ pub struct Route {
     pub priority: i64,
     pub is_default: bool,
     pub cond: Expr,
+    /// Under selection by confidence, in a tier of several routes: the condition as written
+    /// (not folded, flattened or reordered, which would change its confidence), scored once
+    /// `cond` holds. The engines fall back to `cond` without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<Expr>,
     pub action: Action,
 }
 
@@ -259,6 +267,29 @@ impl Program {
             .unwrap_or(0)
     }
 
+    /// The end of the tier that starts at route `start`: the routes of one priority (the
+    /// default route is a tier of its own). Under [`Selection::Confidence`] the first tier
+    /// with a matching route decides, by confidence.
+    pub fn tier_end(&self, start: usize) -> usize {
+        let key = |r: &Route| (r.priority, r.is_default);
+        let first = key(&self.routes[start]);
+        (start..self.routes.len())
+            .find(|&j| key(&self.routes[j]) != first)
+            .unwrap_or(self.routes.len())
+    }
+
+    /// Whether routes are chosen by confidence in the tier of `start..end`: a tier of one
+    /// route is decided by its condition alone.
+    pub fn by_confidence(&self, tier: std::ops::Range<usize>) -> bool {
+        self.selection == Selection::Confidence && tier.len() > 1
+    }
+
+    /// The expression whose confidence ranks route `i`.
+    pub fn score(&self, i: usize) -> &Expr {
+        let r = &self.routes[i];
+        r.score.as_ref().unwrap_or(&r.cond)
+    }
+
     pub fn signal_index(&self, name: &str) -> Option<u32> {
         self.signals
             .iter()
@@ -279,10 +310,19 @@ pub fn lower(policy: &Policy) -> Program {
         string_ids: HashMap::new(),
         known: vec![false; policy.signals.len()],
     };
+    let tiered = |i: usize| {
+        let key = |r: &policy::Route| (r.priority, r.is_default);
+        let k = key(&policy.routes[i]);
+        (i > 0 && key(&policy.routes[i - 1]) == k)
+            || policy.routes.get(i + 1).is_some_and(|r| key(r) == k)
+    };
     let routes = policy
         .routes
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
+            let score = (policy.selection == Selection::Confidence && tiered(i))
+                .then(|| lowering.cond_raw(&r.condition));
             let cond = lowering.cond(&r.condition);
             // Every route before a later one was evaluated and failed, so the signals its
             // condition reads first are in the frame for every later route.
@@ -296,6 +336,7 @@ pub fn lower(policy: &Policy) -> Program {
                 priority: r.priority,
                 is_default: r.is_default,
                 cond,
+                score,
                 action: lowering.action(&r.action),
             }
         })
@@ -327,6 +368,7 @@ pub fn lower(policy: &Policy) -> Program {
             .collect(),
         strings: lowering.strings,
         routes,
+        selection: policy.selection,
     }
 }
 

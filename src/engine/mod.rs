@@ -53,10 +53,26 @@ impl CompiledPolicy {
     }
 
     pub fn with_emit(program: Program, emit: jit::Emit) -> Result<CompiledPolicy, EngineError> {
+        Self::with_options(
+            program,
+            jit::Options {
+                emit,
+                ..jit::Options::default()
+            },
+        )
+    }
+
+    /// Compiles with explicit code generation options (tests cut small policies into many
+    /// native functions this way).
+    pub fn with_options(
+        program: Program,
+        options: jit::Options,
+    ) -> Result<CompiledPolicy, EngineError> {
         let layout = Layout::new(&program);
         validate_with(&program, &layout).map_err(EngineError::Invalid)?;
         let layout = Arc::new(layout);
-        let jit = jit::Jit::compile(&program, layout.clone(), emit).map_err(EngineError::Jit)?;
+        let jit =
+            jit::Jit::compile_with(&program, layout.clone(), options).map_err(EngineError::Jit)?;
         Ok(CompiledPolicy {
             slots: program.max_slots(),
             program,
@@ -130,6 +146,10 @@ fn validate_with(p: &Program, layout: &Layout) -> Result<(), String> {
     let Some(last) = p.routes.last() else {
         return Err("the policy has no routes".into());
     };
+    // Native code answers with a route index or a signal id tagged by this bit.
+    if p.routes.len() >= jit::NEED_SIGNAL as usize || p.signals.len() >= jit::NEED_SIGNAL as usize {
+        return Err("the policy has too many routes or signals".into());
+    }
     if last.cond != Expr::True {
         return Err(format!(
             "the last route `{}` does not always match (a default route must come last)",
@@ -139,6 +159,9 @@ fn validate_with(p: &Program, layout: &Layout) -> Result<(), String> {
     for r in &p.routes {
         let at = |m: String| format!("route `{}`: {m}", r.name);
         expr(p, layout, &r.cond, 0).map_err(at)?;
+        if let Some(score) = &r.score {
+            expr(p, layout, score, 0).map_err(at)?;
+        }
         if let Action::Forward(f) = &r.action {
             for b in std::iter::once(&f.backend).chain(&f.fallback) {
                 if *b as usize >= p.backends.len() {
@@ -284,7 +307,9 @@ fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Why each route up to the chosen one matched or not, for `routerc eval --explain`: the
-/// tests evaluated in order, each with the signal's value and the result.
+/// tests evaluated in order, each with the signal's value and the result. Under selection by
+/// confidence, every route of the chosen route's tier is listed, and those that matched
+/// with their confidence.
 pub fn explain(
     engine: &CompiledPolicy,
     source: &mut dyn SignalSource,
@@ -293,7 +318,21 @@ pub fn explain(
     let program = engine.program();
     let mut frame = engine.frame();
     let mut tried = Vec::new();
-    for (i, route) in program.routes.iter().enumerate().take(chosen + 1) {
+    let last = match program.selection {
+        crate::policy::Selection::Priority => chosen + 1,
+        crate::policy::Selection::Confidence => {
+            program.tier_end(chosen.min(program.routes.len() - 1))
+        }
+    };
+    let mut tier = 0..0;
+    for (i, route) in program.routes.iter().enumerate().take(last) {
+        if i >= tier.end {
+            tier = i..match program.selection {
+                crate::policy::Selection::Priority => i + 1,
+                crate::policy::Selection::Confidence => program.tier_end(i),
+            };
+        }
+        let ranked = program.by_confidence(tier.clone());
         let mut steps = Vec::new();
         let matched = interp::eval_traced(&route.cond, &mut frame, source, &mut steps);
         let tests: Vec<serde_json::Value> = steps
@@ -306,12 +345,17 @@ pub fn explain(
                 })
             })
             .collect();
-        tried.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "route": route.name,
             "matched": matched,
             "tests": tests,
-        }));
-        if matched || i == chosen {
+        });
+        if ranked && matched {
+            let c = interp::score(program, program.score(i), &mut frame, source);
+            entry["confidence"] = serde_json::json!(c);
+        }
+        tried.push(entry);
+        if !ranked && (matched || i == chosen) {
             break;
         }
     }

@@ -95,6 +95,7 @@ impl Layout<'_> {
                 self.c.hoist_before(d.action.span().start as usize);
                 Doc::concat(vec![Doc::text("default => "), self.action(&d.action)])
             }
+            Item::Select(s) => Doc::text(format!("select {} {}", s.by.name, s.mode.name)),
             Item::Test(t) => self.test(t),
             Item::Error(span) => self.verbatim(*span),
         }

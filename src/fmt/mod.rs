@@ -194,7 +194,7 @@ enum Kind {
 impl Kind {
     fn of(item: &Item) -> Kind {
         match item {
-            Item::Include(_) => Kind::Include,
+            Item::Include(_) | Item::Select(_) => Kind::Include,
             Item::Signal(_) => Kind::Signal,
             Item::Backend(_) => Kind::Backend,
             Item::Prompt(_) => Kind::Prompt,

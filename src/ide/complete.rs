@@ -81,7 +81,13 @@ type Token<'s> = (usize, Tok<'s>, usize);
 
 fn starts_declaration(tokens: &[Token<'_>], i: usize) -> bool {
     match tokens[i].1 {
-        Tok::Signal | Tok::Backend | Tok::Prompt | Tok::Route | Tok::Include | Tok::Test => true,
+        Tok::Signal
+        | Tok::Backend
+        | Tok::Prompt
+        | Tok::Route
+        | Tok::Include
+        | Tok::Test
+        | Tok::Select => true,
         // `expect default` names the default route inside a test.
         Tok::Default => i == 0 || tokens[i - 1].1 != Tok::Expect,
         _ => false,
@@ -328,6 +334,24 @@ impl<'a, 's> Context<'a, 's> {
             },
             Tok::Route | Tok::Default => self.route(prev.as_ref(), out),
             Tok::Test if prev == Some(Tok::Expect) => self.routes(out),
+            // `select |` then `select by |`.
+            Tok::Select if self.decl.len() == 1 => {
+                out.push("by", CompletionKind::Keyword, None, None)
+            }
+            Tok::Select if prev == Some(Tok::Ident("by")) => {
+                out.push(
+                    "priority",
+                    CompletionKind::Value,
+                    None,
+                    Some("the first matching route wins (the default)"),
+                );
+                out.push(
+                    "confidence",
+                    CompletionKind::Value,
+                    None,
+                    Some("the most confident matching route of the highest priority wins"),
+                );
+            }
             _ => {}
         }
         if out.items.is_empty() && self.at_line_start && self.stack.is_empty() {

@@ -238,7 +238,7 @@ impl Walker<'_> {
             }
             Item::Default(d) => self.action(&d.action),
             Item::Test(t) => self.test(t),
-            Item::Include(_) | Item::Error(_) => {}
+            Item::Include(_) | Item::Select(_) | Item::Error(_) => {}
         }
     }
 

@@ -88,7 +88,7 @@ pub fn symbols(analysis: &Analysis, file: FileId) -> Vec<DocumentSymbol> {
                     ..leaf(&t.name.value, SymbolKind::Test, t.span, t.name.span)
                 },
                 Item::Include(i) => leaf(&i.path.value, SymbolKind::Include, i.span, i.path.span),
-                Item::Error(_) => return None,
+                Item::Select(_) | Item::Error(_) => return None,
             })
         })
         .collect()

@@ -11,6 +11,7 @@ pub const DECLARATIONS: &[(&str, &str)] = &[
     ("default", "`default => ACTION`: what happens to every request no route takes. A policy has exactly one."),
     ("test", "`test \"…\" { given { … } expect ROUTE { … } }`: a unit test of the policy, run by `routerc test`."),
     ("include", "`include \"path.route\"` adds the declarations of another file, relative to this one."),
+    ("select", "`select by confidence`: among the matching routes of the highest priority, the most confident condition wins (`select by priority`, first match, is the default)."),
 ];
 
 /// Other keywords.

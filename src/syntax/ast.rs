@@ -32,6 +32,7 @@ pub enum Item {
     Prompt(PromptDecl),
     Route(Box<RouteDecl>),
     Default(DefaultDecl),
+    Select(SelectDecl),
     Test(Box<TestDecl>),
     /// A declaration that did not parse; its diagnostic was already reported.
     Error(Span),
@@ -46,6 +47,7 @@ impl Item {
             Item::Prompt(p) => p.span,
             Item::Route(r) => r.span,
             Item::Default(d) => d.span,
+            Item::Select(s) => s.span,
             Item::Test(t) => t.span,
             Item::Error(span) => *span,
         }
@@ -163,6 +165,16 @@ pub struct RouteDecl {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Priority {
     pub value: i64,
+    pub span: Span,
+}
+
+/// `select by MODE`: how a route is chosen among the routes of one priority that match
+/// (`priority`: the first in source order, the default; `confidence`: the most confident).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectDecl {
+    /// The word `by`, as written.
+    pub by: Ident,
+    pub mode: Ident,
     pub span: Span,
 }
 

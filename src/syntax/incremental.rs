@@ -191,6 +191,11 @@ pub fn item_spans(item: &mut Item, f: &mut dyn FnMut(&mut Span)) {
             fields_spans(&mut t.expect_fields, f);
             f(&mut t.span);
         }
+        Item::Select(s) => {
+            f(&mut s.by.span);
+            f(&mut s.mode.span);
+            f(&mut s.span);
+        }
         Item::Error(s) => f(s),
     }
 }

@@ -25,6 +25,8 @@ pub enum Tok<'s> {
     Default,
     #[token("priority")]
     Priority,
+    #[token("select")]
+    Select,
     #[token("when")]
     When,
     #[token("reject")]
@@ -303,8 +305,9 @@ pub fn escape(value: &str) -> String {
 
 /// Keywords of the language: they cannot be used as names.
 pub const KEYWORDS: &[&str] = &[
-    "signal", "backend", "prompt", "route", "default", "priority", "when", "reject", "include",
-    "test", "given", "expect", "and", "or", "not", "in", "if", "then", "else", "true", "false",
+    "signal", "backend", "prompt", "route", "default", "priority", "select", "when", "reject",
+    "include", "test", "given", "expect", "and", "or", "not", "in", "if", "then", "else", "true",
+    "false",
 ];
 
 #[cfg(test)]

@@ -409,6 +409,7 @@ fn token_text(tok: &Tok<'_>) -> String {
         Tok::Route => "route",
         Tok::Default => "default",
         Tok::Priority => "priority",
+        Tok::Select => "select",
         Tok::When => "when",
         Tok::Reject => "reject",
         Tok::Include => "include",

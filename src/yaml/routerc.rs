@@ -24,7 +24,7 @@ use crate::syntax::ast::*;
 use crate::syntax::{parse, Span};
 
 const TOP: &[&str] = &[
-    "include", "signals", "backends", "prompts", "routes", "default", "tests",
+    "include", "select", "signals", "backends", "prompts", "routes", "default", "tests",
 ];
 const SIGNAL: &[&str] = &["type", "labels", "extractor", "args", "options"];
 const ROUTE: &[&str] = &["priority", "when", "backend", "with", "reject"];
@@ -65,6 +65,22 @@ pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
                             span: p.span,
                         }));
                     }
+                }
+            }
+            // `select: confidence` is `select by confidence`.
+            "select" => {
+                if let Some(mode) = r.text_of(&e.value, "`select`") {
+                    items.push(Item::Select(SelectDecl {
+                        by: Ident {
+                            name: "by".into(),
+                            span: e.key_span,
+                        },
+                        mode: Ident {
+                            name: mode.into(),
+                            span: e.value.span,
+                        },
+                        span: Reader::entry_span(e),
+                    }));
                 }
             }
             "signals" => each_named(r, &e.value, "`signals`", |r, name, e| {
@@ -494,8 +510,9 @@ pub fn is_name(s: &str) -> bool {
 }
 
 const KEYWORDS: &[&str] = &[
-    "signal", "backend", "prompt", "route", "default", "priority", "when", "reject", "include",
-    "test", "given", "expect", "and", "or", "not", "in", "if", "then", "else", "true", "false",
+    "signal", "backend", "prompt", "route", "default", "priority", "select", "when", "reject",
+    "include", "test", "given", "expect", "and", "or", "not", "in", "if", "then", "else", "true",
+    "false",
 ];
 
 /// The text every wrapped condition starts with; the condition's offsets in the wrapper are
@@ -650,6 +667,12 @@ pub fn to_yaml(file: &File) -> String {
             w.line(0, &format!("  - {}", scalar(&i.path.value, false)));
         }
     }
+    for item in &file.items {
+        if let Item::Select(s) = item {
+            w.blank();
+            w.line(0, &format!("select: {}", scalar(&s.mode.name, true)));
+        }
+    }
     let section = |w: &mut Yaml, title: &str, pick: &dyn Fn(&Item) -> bool| {
         let mut first = true;
         for item in file.items.iter().filter(|i| pick(i)) {
@@ -772,7 +795,7 @@ impl Yaml {
                     }
                 }
             }
-            Item::Include(_) | Item::Default(_) | Item::Error(_) => {}
+            Item::Include(_) | Item::Default(_) | Item::Select(_) | Item::Error(_) => {}
         }
     }
 

@@ -369,6 +369,10 @@ struct Lowering<'r, 't> {
     external_families: BTreeMap<&'static str, (Span, Vec<String>)>,
     /// The current routing's signals had errors (see [`Lowering::routing`]).
     signals_incomplete: bool,
+    /// Some routing ranks its decisions by confidence: the policy is `select by confidence`.
+    by_confidence: bool,
+    /// The current routing does (see [`Lowering::order`]).
+    ranked: bool,
 }
 
 pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
@@ -390,6 +394,8 @@ pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
         notes: Vec::new(),
         external_families: BTreeMap::new(),
         signals_incomplete: false,
+        by_confidence: false,
+        ranked: false,
     };
     if let Some(v) = root.get("version") {
         if let Some(text) = l.r.text_of(v, "`version`") {
@@ -473,6 +479,24 @@ pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
     if let Some(routing) = root.get("routing") {
         routings.insert(0, (None, routing, Vec::new()));
     }
+    // One policy holds every routing; when one ranks by confidence, the policy selects by
+    // confidence and the others get a priority per decision, so that none of their routes
+    // share a tier.
+    l.by_confidence = routings
+        .iter()
+        .any(|(_, routing, _)| ranks_by_confidence(routing));
+    if l.by_confidence {
+        let span = root.span;
+        let word = |name: &str| Ident {
+            name: name.into(),
+            span,
+        };
+        l.items.push(Item::Select(SelectDecl {
+            by: word("by"),
+            mode: word("confidence"),
+            span,
+        }));
+    }
     // The top-level routing serves every model the recipes do not.
     let recipe_models_for_top = recipe_models;
     for (recipe, routing, models) in routings {
@@ -490,6 +514,15 @@ pub fn lower(r: &mut Reader<'_>, root: &Node) -> Vec<Item> {
     l.report();
     l.r.notes.extend(l.notes);
     l.items
+}
+
+/// `strategy: confidence` with decisions to rank (with fewer than two there is nothing to).
+fn ranks_by_confidence(routing: &Node) -> bool {
+    routing.get("strategy").and_then(Node::as_str) == Some("confidence")
+        && routing
+            .get("decisions")
+            .and_then(Node::as_seq)
+            .is_some_and(|d| d.len() >= 2)
 }
 
 /// Which requested models a routing's decisions apply to.
@@ -990,27 +1023,24 @@ impl Lowering<'_, '_> {
             return;
         }
         let scope = recipe.unwrap_or("");
+        self.ranked = ranks_by_confidence(routing);
         if let Some(s) = routing.get("strategy") {
             if let Some(text) = self.r.text_of(s, "`strategy`") {
                 match text.as_str() {
-                    "priority" => {}
-                    // With fewer than two decisions there is nothing to rank.
-                    "confidence"
-                        if routing
-                            .get("decisions")
-                            .and_then(Node::as_seq)
-                            .is_none_or(|d| d.len() < 2) => {}
-                    "confidence" => self.group(
-                        &codes::W0403,
-                        s.span,
-                        "`strategy: confidence` is evaluated by priority".to_string(),
-                        "routerc takes the first matching route by tier and priority; vLLM would prefer the match with the highest rule confidence (see docs/yaml.md)",
-                        recipe.unwrap_or("routing"),
-                    ),
+                    // Ranked by `select by confidence` (see `order`).
+                    "priority" | "confidence" => {}
                     other => self.r.push(
-                        Diagnostic::new(&codes::E0406, s.span, format!("unknown strategy `{other}`"))
-                            .with_label("expected `priority` or `confidence`")
-                            .with_suggestion(other, s.span, ["priority", "confidence"]),
+                        Diagnostic::new(
+                            &codes::E0406,
+                            s.span,
+                            format!("unknown strategy `{other}`"),
+                        )
+                        .with_label("expected `priority` or `confidence`")
+                        .with_suggestion(
+                            other,
+                            s.span,
+                            ["priority", "confidence"],
+                        ),
                     ),
                 }
             }
@@ -2285,8 +2315,11 @@ impl Lowering<'_, '_> {
         })
     }
 
-    /// Routes in vLLM's selection order, with priorities that make routerc's first match
-    /// (priority descending, then source order) choose the same decision.
+    /// Routes in vLLM's selection order, with priorities that make routerc choose the same
+    /// decision. Selected by priority: routerc's first match (priority descending, then
+    /// source order). Ranked by confidence: one priority per (tier, catch-all) band, so the
+    /// band is a routerc tier whose most confident match wins, ties going to source order,
+    /// which is vLLM's priority then name.
     fn order(&mut self, mut decisions: Vec<Lowered>, gate: Option<Expr>) {
         if decisions.is_empty() {
             return;
@@ -2304,7 +2337,8 @@ impl Lowering<'_, '_> {
         // Equal priorities within a tier: vLLM prefers the higher confidence when both rules
         // report comparable scores, and the name otherwise; routerc uses the name.
         for w in decisions.windows(2) {
-            if key(&w[0]).0 == key(&w[1]).0
+            if !self.ranked
+                && key(&w[0]).0 == key(&w[1]).0
                 && !w[0].catch_all
                 && !w[1].catch_all
                 && w[0].priority == w[1].priority
@@ -2318,11 +2352,15 @@ impl Lowering<'_, '_> {
                 );
             }
         }
-        // The written priorities already give this order when they never increase along it.
+        // The written priorities already give this order when they never increase along it
+        // (under selection by confidence, only if they also never repeat).
         let keep = decisions.windows(2).all(|w| {
             w[0].priority > w[1].priority
-                || (w[0].priority == w[1].priority && w[0].catch_all == w[1].catch_all)
-        });
+                || (!self.by_confidence
+                    && w[0].priority == w[1].priority
+                    && w[0].catch_all == w[1].catch_all)
+        }) && !self.ranked;
+        let count = decisions.len() as i64;
         let (min, max) = decisions.iter().fold((i64::MAX, i64::MIN), |(lo, hi), d| {
             (lo.min(d.priority), hi.max(d.priority))
         });
@@ -2337,13 +2375,19 @@ impl Lowering<'_, '_> {
             .collect();
         bands.dedup();
         let band_count = bands.len() as i64;
-        for d in decisions {
+        for (index, d) in decisions.into_iter().enumerate() {
             let band = bands
                 .iter()
                 .position(|b| *b == (if tiered { d.tier } else { 0 }, d.catch_all))
                 .unwrap_or(0) as i64;
             let priority = if keep {
                 d.priority
+            } else if self.ranked {
+                band_count - band
+            } else if self.by_confidence {
+                // Another routing ranks by confidence: a tier per decision keeps this one's
+                // first match.
+                count - index as i64
             } else {
                 (band_count - band)
                     .saturating_mul(scale)

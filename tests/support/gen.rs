@@ -289,6 +289,7 @@ pub fn policy(rng: &mut Rng, signal_count: usize, routes: usize, depth: usize) -
         prompts: (0..2).map(prompt).collect(),
         routes: out,
         tests: Vec::new(),
+        selection: Default::default(),
     }
 }
 
