@@ -689,30 +689,11 @@ fn eval_request(
         Ok(c) => c,
         Err(code) => return ExitCode::from(code),
     };
-    let input = sig::Input {
-        model: &parsed.model,
-        messages: parsed
-            .messages
-            .iter()
-            .map(|m| sig::Turn {
-                role: &m.role,
-                text: &m.text,
-            })
-            .collect(),
-        headers: header_pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-        user,
-        role,
-        tools: parsed.tools,
-        images: parsed.messages.iter().map(|m| m.images).sum(),
-        metadata: parsed
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-    };
+    let headers = header_pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let input = routerc::gateway::signals::request_input(&parsed, headers, user, role);
     let mut source = sig::RequestSignals::new(&plan, &input);
     source.prefetch();
     let mut frame = engine.frame();

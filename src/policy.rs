@@ -274,6 +274,17 @@ pub enum Extractor {
     External { family: String, rule: String },
 }
 
+/// The roles `length.messages(role: …)` counts: a message role, or `non_user` for every
+/// role but `user`.
+pub const MESSAGE_ROLES: &[&str] = &[
+    "user",
+    "assistant",
+    "system",
+    "developer",
+    "tool",
+    "non_user",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LengthUnit {
     Chars,

@@ -234,6 +234,27 @@ fn outline() {
     });
 }
 
+/// Every name the index finds has a declaration, and every query answers (without panicking)
+/// at every `step`th offset, including ones inside multi-byte characters and past the end.
+fn every_query_everywhere(a: &Analysis, file: FileId, path: &Path, step: usize) {
+    for o in a.index().occurrences() {
+        assert!(
+            a.index().definition(&o.symbol).is_some(),
+            "{}: {:?} has no declaration",
+            path.display(),
+            o.symbol
+        );
+    }
+    let len = a.text(file).len() as u32;
+    for offset in (0..len + 3).step_by(step) {
+        let _ = a.hover(file, offset);
+        let _ = a.completions(file, offset);
+        let _ = a.definition(file, offset);
+        let _ = a.references(file, offset, true);
+        let _ = a.rename(file, offset, "renamed");
+    }
+}
+
 /// The example policies: every name the index finds has a declaration, and hovering,
 /// completing and renaming at every byte of every example answers without panicking.
 #[test]
@@ -247,23 +268,7 @@ fn every_position_of_the_examples() {
             }
             let (a, _) = load(&path);
             let file = root(&a);
-            for o in a.index().occurrences() {
-                assert!(
-                    a.index().definition(&o.symbol).is_some(),
-                    "{}: {:?} has no declaration",
-                    path.display(),
-                    o.symbol
-                );
-            }
-            let len = a.text(file).len() as u32;
-            // Every offset, including ones inside multi-byte characters and past the end.
-            for offset in (0..len + 3).step_by(3) {
-                let _ = a.hover(file, offset);
-                let _ = a.completions(file, offset);
-                let _ = a.definition(file, offset);
-                let _ = a.references(file, offset, true);
-                let _ = a.rename(file, offset, "renamed");
-            }
+            every_query_everywhere(&a, file, &path, 3);
             assert!(
                 a.format(file).is_none(),
                 "{} is not formatted",
@@ -300,24 +305,9 @@ fn every_position_of_yaml_policies() {
     for path in paths {
         let (a, _) = load(&path);
         let file = root(&a);
-        for o in a.index().occurrences() {
-            assert!(
-                a.index().definition(&o.symbol).is_some(),
-                "{}: {:?} has no declaration",
-                path.display(),
-                o.symbol
-            );
-        }
-        let len = a.text(file).len() as u32;
         // Completion reads the file's YAML tree: a sparser walk over the 72 KB reference.
-        let step = if len > 10_000 { 97 } else { 3 };
-        for offset in (0..len + 3).step_by(step) {
-            let _ = a.hover(file, offset);
-            let _ = a.completions(file, offset);
-            let _ = a.definition(file, offset);
-            let _ = a.references(file, offset, true);
-            let _ = a.rename(file, offset, "renamed");
-        }
+        let step = if a.text(file).len() > 10_000 { 97 } else { 3 };
+        every_query_everywhere(&a, file, &path, step);
         assert!(a.format(file).is_none(), "{}", path.display());
         assert!(!a.symbols(file).is_empty(), "{}", path.display());
         assert!(!a.folding(file).is_empty(), "{}", path.display());

@@ -117,6 +117,30 @@ impl Client {
         response["result"].clone()
     }
 
+    /// The result of a request about one position of `doc`.
+    fn at(&mut self, method: &str, doc: &Value, position: Value) -> Value {
+        self.result(method, json!({ "textDocument": doc, "position": position }))
+    }
+
+    /// The Markdown of the hover at `position` in `doc`.
+    fn hover_markdown(&mut self, doc: &Value, position: Value) -> String {
+        let hover = self.at("textDocument/hover", doc, position);
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no hover text: {hover}"))
+            .to_string()
+    }
+
+    /// Shuts the server down as an editor does and checks that it exits cleanly.
+    fn shut_down(mut self) {
+        let shutdown = self.request("shutdown", Value::Null);
+        assert!(shutdown.get("error").is_none(), "{shutdown}");
+        self.notify("exit", Value::Null);
+        drop(self.stdin);
+        let status = wait(&mut self.child);
+        assert!(status.success(), "routerc lsp exited with {status}");
+    }
+
     /// The next `publishDiagnostics` for `uri` (skipping older ones already queued).
     fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         loop {
@@ -228,20 +252,17 @@ fn an_editing_session_over_stdio() {
     assert_eq!(client.diagnostics(&uri, 2), Vec::<Value>::new());
 
     // Hover on the fixed use shows the signal's declaration.
-    let hover = client.result(
-        "textDocument/hover",
-        json!({ "textDocument": doc, "position": position(&text, "domain ==", 0) }),
-    );
-    let markdown = hover["contents"]["value"].as_str().unwrap();
+    let markdown = client.hover_markdown(&doc, position(&text, "domain ==", 0));
     assert!(
         markdown.contains("signal domain: category(math, law, other)"),
         "{markdown}"
     );
 
     // Definition of the use is the declaration on line 2.
-    let definition = client.result(
+    let definition = client.at(
         "textDocument/definition",
-        json!({ "textDocument": doc, "position": position(&text, "domain ==", 0) }),
+        &doc,
+        position(&text, "domain ==", 0),
     );
     assert_eq!(definition["uri"], uri);
     assert_eq!(
@@ -250,9 +271,10 @@ fn an_editing_session_over_stdio() {
     );
 
     // Both places `domain` is written are highlighted, the declaration as a write.
-    let highlights = client.result(
+    let highlights = client.at(
         "textDocument/documentHighlight",
-        json!({ "textDocument": doc, "position": position(&text, "domain ==", 0) }),
+        &doc,
+        position(&text, "domain ==", 0),
     );
     let kinds: Vec<&Value> = highlights
         .as_array()
@@ -287,9 +309,10 @@ fn an_editing_session_over_stdio() {
                     { "range": { "start": { "line": end_line, "character": 23 }, "end": { "line": end_line, "character": 23 } }, "text": " == " }
                 ] }),
     );
-    let completion = client.result(
+    let completion = client.at(
         "textDocument/completion",
-        json!({ "textDocument": doc, "position": { "line": end_line, "character": 27 } }),
+        &doc,
+        json!({ "line": end_line, "character": 27 }),
     );
     let labels: Vec<&str> = completion
         .as_array()
@@ -316,12 +339,7 @@ fn an_editing_session_over_stdio() {
     let unknown = client.request("textDocument/unknownThing", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
 
-    let shutdown = client.request("shutdown", Value::Null);
-    assert!(shutdown.get("error").is_none(), "{shutdown}");
-    client.notify("exit", Value::Null);
-    drop(client.stdin);
-    let status = wait(&mut client.child);
-    assert!(status.success(), "routerc lsp exited with {status}");
+    client.shut_down();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -394,20 +412,17 @@ fn yaml_policies_over_stdio() {
         .filter(|d| d["severity"] == 1)
         .collect();
     assert_eq!(left, Vec::<Value>::new());
-    let hover = client.result(
-        "textDocument/hover",
-        json!({ "textDocument": doc, "position": position(&text, "code_words", 1) }),
-    );
-    let markdown = hover["contents"]["value"].as_str().unwrap();
+    let markdown = client.hover_markdown(&doc, position(&text, "code_words", 1));
     assert!(
         markdown.contains("signal code_words: bool = keyword(\"code\", \"function\")"),
         "{markdown}"
     );
 
     // Definition of the rule's name is the signal's entry.
-    let definition = client.result(
+    let definition = client.at(
         "textDocument/definition",
-        json!({ "textDocument": doc, "position": position(&text, "code_words", 1) }),
+        &doc,
+        position(&text, "code_words", 1),
     );
     assert_eq!(
         definition["range"]["start"],
@@ -416,10 +431,7 @@ fn yaml_policies_over_stdio() {
 
     // A condition's name completes to the keyword signals; nothing offers to format YAML.
     let at = position(&text, "code_words", 1);
-    let completion = client.result(
-        "textDocument/completion",
-        json!({ "textDocument": doc, "position": at }),
-    );
+    let completion = client.at("textDocument/completion", &doc, at);
     let labels: Vec<&str> = completion
         .as_array()
         .unwrap()
@@ -453,12 +465,7 @@ fn yaml_policies_over_stdio() {
         assert_eq!(answer, Value::Null, "{method}");
     }
 
-    let shutdown = client.request("shutdown", Value::Null);
-    assert!(shutdown.get("error").is_none(), "{shutdown}");
-    client.notify("exit", Value::Null);
-    drop(client.stdin);
-    let status = wait(&mut client.child);
-    assert!(status.success(), "routerc lsp exited with {status}");
+    client.shut_down();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -380,18 +380,7 @@ impl Checker {
                     _ => LengthUnit::Messages,
                 };
                 let text = args.text(self);
-                let role = args.named_word(
-                    self,
-                    "role",
-                    &[
-                        "user",
-                        "assistant",
-                        "system",
-                        "developer",
-                        "tool",
-                        "non_user",
-                    ],
-                );
+                let role = args.named_word(self, "role", MESSAGE_ROLES);
                 Extractor::Length { unit, text, role }
             }
             _ => {

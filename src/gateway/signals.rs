@@ -17,6 +17,25 @@ pub fn input<'a>(
     headers: &'a HeaderMap,
     identity: &'a Identity,
 ) -> Input<'a> {
+    let headers = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect();
+    request_input(
+        request,
+        headers,
+        identity.user.as_deref(),
+        identity.role.as_deref(),
+    )
+}
+
+/// The same from headers and a caller given as text (`routerc eval --request`).
+pub fn request_input<'a>(
+    request: &'a ChatRequest,
+    headers: Vec<(&'a str, &'a str)>,
+    user: Option<&'a str>,
+    role: Option<&'a str>,
+) -> Input<'a> {
     Input {
         model: &request.model,
         messages: request
@@ -27,12 +46,9 @@ pub fn input<'a>(
                 text: &m.text,
             })
             .collect(),
-        headers: headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-            .collect(),
-        user: identity.user.as_deref(),
-        role: identity.role.as_deref(),
+        headers,
+        user,
+        role,
         tools: request.tools,
         images: request.messages.iter().map(|m| m.images).sum(),
         metadata: request

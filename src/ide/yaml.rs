@@ -238,33 +238,52 @@ pub fn completions(analysis: &Analysis, file: FileId, offset: u32) -> Completion
         }
         None => Form::Routerc,
     };
+    let at = At {
+        analysis,
+        file,
+        offset,
+        all: &all,
+        row,
+        line: &line,
+    };
     match form {
-        Form::Routerc => routerc(analysis, file, offset, &all, row, &line, &mut out),
-        Form::Vsr => vsr(
-            analysis,
-            root.as_ref(),
-            file,
-            offset,
-            &all,
-            row,
-            &line,
-            &mut out,
-        ),
+        Form::Routerc => routerc(&at, &mut out),
+        Form::Vsr => vsr(&at, root.as_ref(), &mut out),
     }
     out
 }
 
-fn routerc(
-    analysis: &Analysis,
+/// Where completion was asked: the document, the cursor and what its line says.
+struct At<'a, 't> {
+    analysis: &'a Analysis,
     file: FileId,
     offset: usize,
-    all: &[(usize, &str)],
+    all: &'a [(usize, &'t str)],
     row: usize,
-    line: &Line<'_>,
-    out: &mut Completions,
-) {
-    let text = analysis.text(file);
-    let parent = parent_key(all, row, line.column).map(|(k, _)| k);
+    line: &'a Line<'t>,
+}
+
+impl<'t> At<'_, 't> {
+    /// The part of a name typed before the cursor (`extra`: the characters besides letters,
+    /// digits and `_` a name may hold here).
+    fn typed(&self, extra: &[u8]) -> Span {
+        let text = self.analysis.text(self.file);
+        Span::new(
+            self.file,
+            typed_start(text, self.offset, extra),
+            self.offset,
+        )
+    }
+
+    /// The key of the mapping the cursor's line belongs to.
+    fn parent(&self) -> Option<&'t str> {
+        parent_key(self.all, self.row, self.line.column).map(|(k, _)| k)
+    }
+}
+
+fn routerc(at: &At<'_, '_>, out: &mut Completions) {
+    let (analysis, file, line) = (at.analysis, at.file, at.line);
+    let parent = at.parent();
     // A condition or an action's value is `.route` syntax inside YAML: complete it as such, in
     // a declaration made up around what is typed.
     let made_up = match (line.key, parent) {
@@ -273,10 +292,10 @@ fn routerc(
         _ => None,
     };
     if let Some(decl) = made_up {
-        out.replace = Span::new(file, typed_start(text, offset, &[]), offset);
+        out.replace = at.typed(&[]);
         let lexed = lexer::lex(&decl, file);
         // Keep the typed word out of the context: it is what gets replaced.
-        let typed = offset - out.replace.start as usize;
+        let typed = out.replace.end - out.replace.start;
         let mut tokens = lexed.tokens;
         if typed > 0 && tokens.last().is_some_and(|t| t.2 == decl.len()) {
             tokens.pop();
@@ -284,7 +303,7 @@ fn routerc(
         super::complete::in_declaration(analysis, &tokens, out);
         return;
     }
-    out.replace = Span::new(file, typed_start(text, offset, b"-."), offset);
+    out.replace = at.typed(b"-.");
     let kind = match (line.key, parent) {
         ("backend" | "fallback", _) => CompletionKind::Backend,
         ("expect", _) => CompletionKind::Route,
@@ -302,27 +321,17 @@ fn routerc(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn vsr(
-    analysis: &Analysis,
-    root: Option<&Node>,
-    file: FileId,
-    offset: usize,
-    all: &[(usize, &str)],
-    row: usize,
-    line: &Line<'_>,
-    out: &mut Completions,
-) {
-    let text = analysis.text(file);
-    out.replace = Span::new(file, typed_start(text, offset, b"-./:"), offset);
-    let in_condition = || sibling(all, row, line.column, "type").map(str::to_string);
+fn vsr(at: &At<'_, '_>, root: Option<&Node>, out: &mut Completions) {
+    let line = at.line;
+    out.replace = at.typed(b"-./:");
+    let in_condition = || sibling(at.all, at.row, line.column, "type").map(str::to_string);
     match line.key {
         "model" | "default_model" => {
             for name in vsr_names(root, &["providers", "models"]) {
                 push(out, &name, CompletionKind::Backend, None);
             }
         }
-        "type" if parent_key(all, row, line.column).is_some_and(|(k, _)| k == "conditions") => {
+        "type" if at.parent() == Some("conditions") => {
             for (family, leaf, _) in FAMILIES {
                 push(
                     out,

@@ -1717,15 +1717,7 @@ impl Lowering<'_, '_> {
             }
             ("conversation", "count" | "exists", "message") => {
                 let role = source.get("role").and_then(Node::as_str)?;
-                let roles = [
-                    "user",
-                    "assistant",
-                    "system",
-                    "developer",
-                    "tool",
-                    "non_user",
-                ];
-                if !roles.contains(&role) {
+                if !crate::policy::MESSAGE_ROLES.contains(&role) {
                     return None;
                 }
                 let word = Value::Name(Ident {
