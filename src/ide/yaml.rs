@@ -32,12 +32,15 @@ const ROUTERC_KEYS: &[&str] = &[
 /// config is recognised by `routing` or `providers`; `version` alone is not enough, since
 /// many unrelated YAML files have one.
 pub fn is_policy(text: &str) -> bool {
-    text.lines().any(|line| {
-        let Some((key, _)) = line.split_once(':') else {
-            return false;
-        };
-        !key.starts_with([' ', '\t', '#', '-'])
-            && (ROUTERC_KEYS.contains(&key) || matches!(key, "routing" | "providers"))
+    top_level_keys(text)
+        .any(|key| ROUTERC_KEYS.contains(&key) || matches!(key, "routing" | "providers"))
+}
+
+/// The keys written at the start of a line: the document's top-level keys.
+fn top_level_keys(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let (key, _) = line.split_once(':')?;
+        (!key.starts_with([' ', '\t', '#', '-'])).then_some(key)
     })
 }
 
@@ -227,16 +230,16 @@ pub fn completions(analysis: &Analysis, file: FileId, offset: u32) -> Completion
     let Some((all, row, line)) = line_at(text, offset) else {
         return out;
     };
-    let root = node::load(text, file).0;
-    let form = match &root {
-        Some(r) => crate::yaml::detect(r),
-        None if text
-            .lines()
-            .any(|l| l.starts_with("routing:") || l.starts_with("providers:")) =>
-        {
-            Form::Vsr
-        }
-        None => Form::Routerc,
+    // The form by the frontend's rule (`yaml::detect`), read from the lines so that it holds
+    // while the file does not parse; only a vLLM config's completions need its tree.
+    let form = if top_level_keys(text).any(|k| crate::yaml::VSR_KEYS.contains(&k)) {
+        Form::Vsr
+    } else {
+        Form::Routerc
+    };
+    let root = match form {
+        Form::Vsr => node::load(text, file).0,
+        Form::Routerc => None,
     };
     let at = At {
         analysis,

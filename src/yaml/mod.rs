@@ -49,7 +49,7 @@ pub fn is_yaml_path(path: &Path) -> bool {
 }
 
 /// Top-level keys that only a vLLM Semantic Router config has.
-const VSR_KEYS: &[&str] = &[
+pub(crate) const VSR_KEYS: &[&str] = &[
     "version",
     "providers",
     "routing",
