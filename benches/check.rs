@@ -7,6 +7,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 mod common;
 
+// The allocator the `routerc` binary uses, so the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use common::policy;
 
 fn bench(c: &mut Criterion) {

@@ -16,6 +16,10 @@ use serde_json::json;
 
 mod common;
 
+// The allocator the `routerc` binary uses, so the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const URI: &str = "file:///bench/policy.route";
 
 fn recv(client: &Connection) -> Message {

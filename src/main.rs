@@ -13,6 +13,12 @@ use routerc::render::{self, Format};
 use routerc::signals::{self as sig, ModelCache, ModelSearch, SignalPlan};
 use routerc::source::FileSystem;
 
+// Checking builds and drops a tree of many small nodes, and the gateway allocates per request
+// and frees on other threads: mimalloc does both faster than the system allocator (the front
+// end's figures in BENCHMARKS.md, side by side). The benchmarks declare the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "routerc",

@@ -209,35 +209,31 @@ impl Checker {
     fn read(&mut self, p: &ast::Path) -> Option<Read> {
         let id = *self.signal_ids.get(p.base.name.as_str())?;
         self.signal_uses[id.0 as usize] += 1;
-        let ty = self.signals[id.0 as usize].ty.clone()?;
+        let ty = self.signals[id.0 as usize].ty.as_ref()?;
+        // The common reads borrow the type; the rest (mistakes, label indexes) copy it, since
+        // reporting needs `self` mutably. A category's type holds all its labels.
+        match (&p.member, &p.index, ty) {
+            (None, None, _) => return Some(plain_read(id, ty)),
+            (Some(m), None, Type::Category(_)) if m.name == "confidence" => {
+                return Some(Read::Num {
+                    read: NumRead::Confidence(id),
+                    range: Some((0.0, 1.0)),
+                    what: "a confidence",
+                })
+            }
+            (Some(m), None, Type::Set(_)) if m.name == "count" => {
+                return Some(Read::Num {
+                    read: NumRead::Count(id),
+                    range: Some((0.0, f64::INFINITY)),
+                    what: "a count",
+                })
+            }
+            _ => {}
+        }
+        let ty = ty.clone();
         let name = p.base.name.clone();
         match (&p.member, &p.index) {
-            (None, None) => Some(match ty {
-                Type::Bool => Read::Bool(id),
-                Type::Int => Read::Num {
-                    read: NumRead::Value(id),
-                    range: None,
-                    what: "an int",
-                },
-                Type::Float => Read::Num {
-                    read: NumRead::Value(id),
-                    range: None,
-                    what: "a float",
-                },
-                Type::Score => Read::Num {
-                    read: NumRead::Value(id),
-                    range: Some((0.0, 1.0)),
-                    what: "a score",
-                },
-                Type::Similarity => Read::Num {
-                    read: NumRead::Value(id),
-                    range: Some((-1.0, 1.0)),
-                    what: "a similarity",
-                },
-                Type::Category(_) => Read::Category(id),
-                Type::Set(_) => Read::Set(id),
-                Type::String => Read::Str(id),
-            }),
+            (None, None) => Some(plain_read(id, &ty)),
             (Some(m), None) => match (&ty, m.name.as_str()) {
                 (Type::Category(_), "confidence") => Some(Read::Num {
                     read: NumRead::Confidence(id),
@@ -268,8 +264,8 @@ impl Checker {
                 }
             },
             (None, Some(label)) => match &ty {
-                Type::Category(labels) => {
-                    let l = self.label(id, labels, &label.name, label.span)?;
+                Type::Category(_) => {
+                    let l = self.label(id, &label.name, label.span)?;
                     Some(Read::Num {
                         read: NumRead::Prob(id, l),
                         range: Some((0.0, 1.0)),
@@ -306,17 +302,17 @@ impl Checker {
         }
     }
 
-    /// Looks a label up in a signal's label list.
-    pub(super) fn label(
-        &mut self,
-        signal: SignalId,
-        labels: &[String],
-        name: &str,
-        span: Span,
-    ) -> Option<LabelId> {
+    /// Looks a label up in a signal's label list (copied only to report an unknown label:
+    /// this runs for every label comparison of a large policy).
+    pub(super) fn label(&mut self, signal: SignalId, name: &str, span: Span) -> Option<LabelId> {
+        let labels = self.signals[signal.0 as usize]
+            .ty
+            .as_ref()
+            .map_or(&[][..], |t| t.labels());
         if let Some(i) = labels.iter().position(|l| l == name) {
             return Some(i as LabelId);
         }
+        let labels = labels.to_vec();
         let sname = self.signals[signal.0 as usize].name.clone();
         let decl = self.signals[signal.0 as usize].span;
         let d = Diagnostic::new(
@@ -492,12 +488,7 @@ impl Checker {
                         return None;
                     }
                 };
-                let labels = self.signals[id.0 as usize]
-                    .ty
-                    .as_ref()
-                    .map(|t| t.labels().to_vec())
-                    .unwrap_or_default();
-                let l = self.label(id, &labels, &name, lspan)?;
+                let l = self.label(id, &name, lspan)?;
                 let atom = Cond::Atom(
                     Atom::Label {
                         signal: id,
@@ -678,11 +669,6 @@ impl Checker {
                 let sname = path.base.name.clone();
                 match read {
                     Read::Category(id) => {
-                        let labels = self.signals[id.0 as usize]
-                            .ty
-                            .as_ref()
-                            .map(|t| t.labels().to_vec())
-                            .unwrap_or_default();
                         let mut ids = Vec::new();
                         let mut ok = true;
                         for item in items {
@@ -703,7 +689,7 @@ impl Checker {
                                     continue;
                                 }
                             };
-                            match self.label(id, &labels, &name, lspan) {
+                            match self.label(id, &name, lspan) {
                                 Some(l) if !ids.contains(&l) => ids.push(l),
                                 Some(_) => {}
                                 None => ok = false,
@@ -858,12 +844,7 @@ impl Checker {
                         return None;
                     }
                 };
-                let labels = self.signals[id.0 as usize]
-                    .ty
-                    .as_ref()
-                    .map(|t| t.labels().to_vec())
-                    .unwrap_or_default();
-                let l = self.label(id, &labels, &name, lspan)?;
+                let l = self.label(id, &name, lspan)?;
                 Some(Cond::Atom(
                     Atom::Contains {
                         signal: id,
@@ -880,5 +861,35 @@ fn type_words(ty: &Type) -> String {
     match ty {
         Type::Int => "an int".into(),
         other => format!("a {}", other.keyword()),
+    }
+}
+
+/// What reading a signal without a property or index gives, by its type.
+fn plain_read(id: SignalId, ty: &Type) -> Read {
+    match ty {
+        Type::Bool => Read::Bool(id),
+        Type::Int => Read::Num {
+            read: NumRead::Value(id),
+            range: None,
+            what: "an int",
+        },
+        Type::Float => Read::Num {
+            read: NumRead::Value(id),
+            range: None,
+            what: "a float",
+        },
+        Type::Score => Read::Num {
+            read: NumRead::Value(id),
+            range: Some((0.0, 1.0)),
+            what: "a score",
+        },
+        Type::Similarity => Read::Num {
+            read: NumRead::Value(id),
+            range: Some((-1.0, 1.0)),
+            what: "a similarity",
+        },
+        Type::Category(_) => Read::Category(id),
+        Type::Set(_) => Read::Set(id),
+        Type::String => Read::Str(id),
     }
 }

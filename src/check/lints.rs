@@ -199,12 +199,34 @@ impl Universe {
                 (Var::Num(*read), Values::Num(vec![i]))
             }
         };
-        let c = Constraint {
-            absent: false,
-            values,
+        // Within the variable's universe: what intersecting with `full(var)` gives, without
+        // building the full set (this runs for every atom of every route).
+        let values = match values {
+            Values::In(mut x) => {
+                if let Var::Bool(_) | Var::Contains(..) | Var::Label(_) = var {
+                    let n = match var {
+                        Var::Label(s) => self.labels[s.0 as usize],
+                        _ => 2,
+                    };
+                    x.retain(|&v| v < n);
+                }
+                Values::In(x)
+            }
+            Values::Num(x) => {
+                let Values::Num(full) = self.full(var).values else {
+                    unreachable!("a number read has an interval universe")
+                };
+                Values::Num(self.normalise(var, vec![meet(&x[0], &full[0])]))
+            }
+            other => other,
         };
-        let full = self.full(var);
-        (var, self.intersect(var, &c, &full))
+        (
+            var,
+            Constraint {
+                absent: false,
+                values,
+            },
+        )
     }
 
     /// Whether the intersection of two intervals of `var` holds a value: what `intersect`
@@ -411,8 +433,8 @@ fn get(cube: &Cube, var: Var) -> Option<&Constraint> {
 }
 
 /// The conjunction of two cubes, or `None` when it is empty.
-fn and_cubes(u: &Universe, a: &Cube, b: &Cube) -> Option<Cube> {
-    let mut out = a.clone();
+fn and_cubes(u: &Universe, a: Cube, b: &Cube) -> Option<Cube> {
+    let mut out = a;
     for (var, c) in b {
         match out.iter_mut().find(|(v, _)| v == var) {
             Some((_, existing)) => {
@@ -446,9 +468,16 @@ fn dnf(u: &mut Universe, cond: &Cond, negate: bool) -> Option<Vec<Cube>> {
         for i in items {
             let next = dnf(u, i, negate)?;
             let mut product = Vec::new();
-            for a in &acc {
-                for b in &next {
-                    if let Some(c) = and_cubes(u, a, b) {
+            for a in acc {
+                // The last pairing takes the cube itself: a chain of atoms (one cube each)
+                // then grows one cube in place instead of copying it per atom.
+                if let Some((last, rest)) = next.split_last() {
+                    for b in rest {
+                        if let Some(c) = and_cubes(u, a.clone(), b) {
+                            product.push(c);
+                        }
+                    }
+                    if let Some(c) = and_cubes(u, a, last) {
                         product.push(c);
                     }
                 }
@@ -634,35 +663,67 @@ impl Fingerprint {
     }
 }
 
-/// Hashes a condition without its spans (which move with every edit above it).
-fn hash_cond(c: &Cond, h: &mut Fingerprint) {
-    std::mem::discriminant(c).hash(h);
+/// Writes a condition without its spans (which move with every edit above it) as bytes, so
+/// that hashing it is one pass over a buffer rather than a call per field.
+fn encode_cond(c: &Cond, out: &mut Vec<u8>) {
+    // A tag byte, then fixed-width fields: the encoding is unambiguous, so equal bytes mean
+    // equal conditions.
+    fn put(out: &mut Vec<u8>, tag: u8, a: u32, b: u32) {
+        out.push(tag);
+        out.extend_from_slice(&a.to_le_bytes());
+        out.extend_from_slice(&b.to_le_bytes());
+    }
     match c {
-        Cond::True | Cond::False => {}
+        Cond::True => out.push(0),
+        Cond::False => out.push(1),
         Cond::And(items) | Cond::Or(items) => {
-            items.len().hash(h);
+            let tag = if matches!(c, Cond::And(_)) { 2 } else { 3 };
+            put(out, tag, items.len() as u32, 0);
             for i in items {
-                hash_cond(i, h);
+                encode_cond(i, out);
             }
         }
-        Cond::Not(inner) => hash_cond(inner, h),
-        Cond::Atom(atom, _) => {
-            std::mem::discriminant(atom).hash(h);
-            match atom {
-                Atom::Bool { signal, value } => (signal, value).hash(h),
-                Atom::Num { read, op, value } => (read, op, value.to_bits()).hash(h),
-                Atom::Label { signal, labels } => (signal, labels).hash(h),
-                Atom::Contains { signal, label } => (signal, label).hash(h),
-                Atom::Str { signal, values } => (signal, values).hash(h),
-            }
+        Cond::Not(inner) => {
+            out.push(4);
+            encode_cond(inner, out);
         }
+        Cond::Atom(atom, _) => match atom {
+            Atom::Bool { signal, value } => put(out, 5, signal.0, u32::from(*value)),
+            Atom::Num { read, op, value } => {
+                match read {
+                    NumRead::Value(s) => put(out, 6, s.0, 0),
+                    NumRead::Confidence(s) => put(out, 7, s.0, 0),
+                    NumRead::Prob(s, l) => put(out, 8, s.0, *l),
+                    NumRead::Count(s) => put(out, 9, s.0, 0),
+                }
+                out.push(*op as u8);
+                out.extend_from_slice(&value.to_bits().to_le_bytes());
+            }
+            Atom::Label { signal, labels } => {
+                put(out, 10, signal.0, labels.len() as u32);
+                for l in labels {
+                    out.extend_from_slice(&l.to_le_bytes());
+                }
+            }
+            Atom::Contains { signal, label } => put(out, 11, signal.0, *label),
+            Atom::Str { signal, values } => {
+                put(out, 12, signal.0, values.len() as u32);
+                for v in values {
+                    out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                    out.extend_from_slice(v.as_bytes());
+                }
+            }
+        },
     }
 }
 
-/// A condition's fingerprint, which finds its form.
-fn cond_fingerprint(c: &Cond) -> u128 {
+/// A condition's fingerprint, which finds its form. `buf` is scratch space kept between
+/// routes.
+fn cond_fingerprint(c: &Cond, buf: &mut Vec<u8>) -> u128 {
+    buf.clear();
+    encode_cond(c, buf);
     let mut h = Fingerprint::default();
-    hash_cond(c, &mut h);
+    h.write(buf);
     h.finish128()
 }
 
@@ -701,10 +762,11 @@ pub fn lint_with(policy: &Policy, mut memo: Option<&mut LintMemo>) -> Vec<Diagno
             };
         }
         u.strings = std::mem::take(&mut m.strings);
+        let mut buf = Vec::new();
         cond_keys = policy
             .routes
             .iter()
-            .map(|r| cond_fingerprint(&r.condition))
+            .map(|r| cond_fingerprint(&r.condition, &mut buf))
             .collect();
         fingerprints = policy
             .routes

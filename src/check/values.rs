@@ -809,7 +809,7 @@ impl Checker {
                 }
             }
             (Type::String, Value::Str(s)) => Some(TestValue::String(s.value.clone())),
-            (Type::Category(labels), Value::Name(_) | Value::Str(_) | Value::Scored(..)) => {
+            (Type::Category(_), Value::Name(_) | Value::Str(_) | Value::Scored(..)) => {
                 let (label_value, confidence) = match v {
                     Value::Scored(inner, conf, _) => (inner.as_ref(), Some(*conf)),
                     other => (other, None),
@@ -820,14 +820,14 @@ impl Checker {
                     _ => return bad(self, "a label".into()),
                 };
                 let id = self.signal_ids[signal];
-                let l = self.label(id, labels, &name, span)?;
+                let l = self.label(id, &name, span)?;
                 let c = confidence.map_or(1.0, |c| c.value);
                 if !(0.0..=1.0).contains(&c) {
                     return bad(self, "a label with a confidence in [0, 1]".into());
                 }
                 Some(TestValue::Label(l, c))
             }
-            (Type::Set(labels), Value::List(items, _)) => {
+            (Type::Set(_), Value::List(items, _)) => {
                 let id = self.signal_ids[signal];
                 let mut out = Vec::new();
                 for item in items {
@@ -836,7 +836,7 @@ impl Checker {
                         Value::Str(s) => (s.value.as_str().into(), s.span),
                         _ => return bad(self, "a list of labels".into()),
                     };
-                    let l = self.label(id, labels, &name, span)?;
+                    let l = self.label(id, &name, span)?;
                     if !out.contains(&l) {
                         out.push(l);
                     }
