@@ -5,8 +5,11 @@
 //! The input must have been accepted by `serde_json` first; on anything else the functions
 //! return `None` rather than panicking, but they do not report where the text is wrong.
 
-/// The fields of an object, in order: each key decoded, each value as its exact text.
-pub fn object_fields(text: &str) -> Option<Vec<(String, String)>> {
+use std::borrow::Cow;
+
+/// The fields of an object, in order: each key as its JSON text (quotes and escapes
+/// included, see [`string`]), each value as its exact text.
+pub fn object_spans(text: &str) -> Option<Vec<(&str, &str)>> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -18,15 +21,18 @@ pub fn object_fields(text: &str) -> Option<Vec<(String, String)>> {
         return Some(fields);
     }
     loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
         let key_end = value_end(b, i)?;
-        let key: String = serde_json::from_str(text.get(i..key_end)?).ok()?;
+        let key = text.get(i..key_end)?;
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(b, i + 1);
         let end = value_end(b, i)?;
-        fields.push((key, text.get(i..end)?.to_string()));
+        fields.push((key, text.get(i..end)?));
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
@@ -36,8 +42,16 @@ pub fn object_fields(text: &str) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// The fields of an object, in order: each key decoded, each value as its exact text.
+pub fn object_fields(text: &str) -> Option<Vec<(String, String)>> {
+    object_spans(text)?
+        .into_iter()
+        .map(|(k, v)| Some((string(k)?.into_owned(), v.to_string())))
+        .collect()
+}
+
 /// The elements of an array, each as its exact text.
-pub fn array_elements(text: &str) -> Option<Vec<String>> {
+pub fn array_spans(text: &str) -> Option<Vec<&str>> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'[') {
@@ -50,7 +64,7 @@ pub fn array_elements(text: &str) -> Option<Vec<String>> {
     }
     loop {
         let end = value_end(b, i)?;
-        items.push(text.get(i..end)?.to_string());
+        items.push(text.get(i..end)?);
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
@@ -58,6 +72,21 @@ pub fn array_elements(text: &str) -> Option<Vec<String>> {
             _ => return None,
         }
     }
+}
+
+/// The elements of an array, each as its exact text.
+pub fn array_elements(text: &str) -> Option<Vec<String>> {
+    Some(array_spans(text)?.into_iter().map(str::to_string).collect())
+}
+
+/// The value of a JSON string literal (`"…"`, as [`object_spans`] gives keys and values);
+/// `None` for any other value. Borrowed from the text when it has no escapes.
+pub fn string(literal: &str) -> Option<Cow<'_, str>> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -135,6 +164,17 @@ mod tests {
             [r#"{"a":[]}"#, "2", r#""x""#]
         );
         assert_eq!(array_elements("[]").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn strings_decode_with_and_without_escapes() {
+        assert_eq!(string(r#""plain""#).as_deref(), Some("plain"));
+        assert!(matches!(string(r#""plain""#), Some(Cow::Borrowed(_))));
+        assert_eq!(string(r#""a\"b\u00e9""#).as_deref(), Some("a\"bé"));
+        assert_eq!(string(r#""""#).as_deref(), Some(""));
+        for not_a_string in ["1", "null", "[\"a\"]", "{}", "\""] {
+            assert_eq!(string(not_a_string), None, "{not_a_string}");
+        }
     }
 
     #[test]
