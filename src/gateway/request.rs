@@ -278,16 +278,17 @@ mod tests {
         assert_eq!((plain.tools, plain.metadata.len()), (0, 0));
     }
 
-    /// What a JSON reader makes of the values routing reads, from the whole parsed tree.
-    fn read_by_serde(
-        body: &str,
-    ) -> (
+    /// Model, stream, (role, text, images) per message, tools, metadata.
+    type Read = (
         String,
         bool,
         Vec<(String, String, usize)>,
         usize,
         Vec<(String, String)>,
-    ) {
+    );
+
+    /// What a JSON reader makes of the values routing reads, from the whole parsed tree.
+    fn read_by_serde(body: &str) -> Read {
         use serde_json::Value as Json;
         let v: Json = serde_json::from_str(body).unwrap();
         let messages = v["messages"]
