@@ -571,11 +571,31 @@ async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
 /// when that answer is in and its latency includes the wait (no coordinated omission). If
 /// the connection was free, the latency counts from the send: the release thread's own
 /// lateness is the load generator's, not the gateway's.
+///
+/// Each connection is opened (with one request, not counted) before the clock starts, so that
+/// no counted request pays for a TCP handshake.
 async fn open_loop(target: &Target, connections: usize, rate: usize, total: usize) -> Run {
-    let cpu0 = target.cpu_seconds();
     let bodies = Arc::new(bodies(false));
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let connections = connections.min(total).max(1);
+    // One client per connection: its pool holds this connection only.
+    let targets: Vec<Target> = (0..connections)
+        .map(|_| Target {
+            client: client(),
+            ..target.clone()
+        })
+        .collect();
+    let opened = futures_util::future::join_all(targets.iter().map(|t| async {
+        let r = t.client.request(t.request(bodies[0].clone())).await.ok()?;
+        r.into_body().collect().await.ok()
+    }));
+    let opened = tokio::time::timeout(BOUND, opened).await;
+    assert!(
+        opened.is_ok_and(|o| o.iter().all(Option::is_some)),
+        "{}: cannot open {connections} connections",
+        target.name
+    );
+    let cpu0 = target.cpu_seconds();
     let started = Instant::now();
     let start = started + Duration::from_millis(5);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..connections)
@@ -595,13 +615,9 @@ async fn open_loop(target: &Target, connections: usize, rate: usize, total: usiz
     });
     let tasks: Vec<_> = receivers
         .into_iter()
-        .map(|mut due_requests| {
+        .zip(targets)
+        .map(|(mut due_requests, target)| {
             let bodies = bodies.clone();
-            // One client per connection: its pool holds this connection only.
-            let target = Target {
-                client: client(),
-                ..target.clone()
-            };
             tokio::spawn(async move {
                 let mut run = Run::default();
                 let mut free_at = start;

@@ -1,6 +1,8 @@
 //! Splitting JSON text that is already known to be valid into the exact text of its parts:
-//! an object's top-level fields, an array's elements. The gateway forwards the parts it does
-//! not change as the client wrote them (number spellings, key order, spacing inside values).
+//! an object's top-level fields, an array's elements, as slices of the text; and string
+//! literals decoded (borrowed when they hold no escape). The gateway forwards the parts it
+//! does not change as the client wrote them (number spellings, key order, spacing inside
+//! values) and decodes only the values it reads, without a tree of the whole body.
 //!
 //! The input must have been accepted by `serde_json` first; on anything else the functions
 //! return `None` rather than panicking, but they do not report where the text is wrong.
@@ -42,14 +44,6 @@ pub fn object_spans(text: &str) -> Option<Vec<(&str, &str)>> {
     }
 }
 
-/// The fields of an object, in order: each key decoded, each value as its exact text.
-pub fn object_fields(text: &str) -> Option<Vec<(String, String)>> {
-    object_spans(text)?
-        .into_iter()
-        .map(|(k, v)| Some((string(k)?.into_owned(), v.to_string())))
-        .collect()
-}
-
 /// The elements of an array, each as its exact text.
 pub fn array_spans(text: &str) -> Option<Vec<&str>> {
     let b = text.as_bytes();
@@ -72,11 +66,6 @@ pub fn array_spans(text: &str) -> Option<Vec<&str>> {
             _ => return None,
         }
     }
-}
-
-/// The elements of an array, each as its exact text.
-pub fn array_elements(text: &str) -> Option<Vec<String>> {
-    Some(array_spans(text)?.into_iter().map(str::to_string).collect())
 }
 
 /// The value of a JSON string literal (`"…"`, as [`object_spans`] gives keys and values);
@@ -146,9 +135,13 @@ mod tests {
 
     #[test]
     fn splits_objects_and_arrays_verbatim() {
-        let f = object_fields(r#" { "a" : 1.50 , "b\"c":{"x":[1,"]}"]}, "d":"e\\"  ,"n":null} "#)
+        let f = object_spans(r#" { "a" : 1.50 , "b\"c":{"x":[1,"]}"]}, "d":"e\\"  ,"n":null} "#)
             .unwrap();
-        let got: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let got: Vec<(String, &str)> = f
+            .iter()
+            .map(|(k, v)| (string(k).unwrap().into_owned(), *v))
+            .collect();
+        let got: Vec<(&str, &str)> = got.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         assert_eq!(
             got,
             [
@@ -158,12 +151,12 @@ mod tests {
                 ("n", "null")
             ]
         );
-        assert_eq!(object_fields("{}").unwrap(), vec![]);
+        assert_eq!(object_spans("{}").unwrap(), vec![]);
         assert_eq!(
-            array_elements(r#"[ {"a":[]} ,2, "x" ]"#).unwrap(),
+            array_spans(r#"[ {"a":[]} ,2, "x" ]"#).unwrap(),
             [r#"{"a":[]}"#, "2", r#""x""#]
         );
-        assert_eq!(array_elements("[]").unwrap(), Vec::<String>::new());
+        assert_eq!(array_spans("[]").unwrap(), Vec::<&str>::new());
     }
 
     #[test]
@@ -190,11 +183,8 @@ mod tests {
             "{\"a\":}}",
             "x",
         ] {
-            assert!(
-                object_fields(t).is_none() || array_elements(t).is_none(),
-                "{t}"
-            );
-            let _ = array_elements(t);
+            assert!(object_spans(t).is_none() || array_spans(t).is_none(), "{t}");
+            let _ = array_spans(t);
         }
     }
 }
