@@ -126,8 +126,8 @@ fn with_system_prompt(request: &ChatRequest, text: &str, mode: SystemPromptMode)
                     rest.next();
                     match prepend_to(&m.raw, text) {
                         Some(joined) => push(&mut out, &joined),
-                        // Too deeply nested for a JSON reader to rewrite: both, the client's
-                        // as written.
+                        // A message a JSON reader cannot rebuild (nesting too deep, a
+                        // number beyond a double's range): both, the client's as written.
                         None => {
                             push(&mut out, &ours);
                             push(&mut out, &m.raw);
