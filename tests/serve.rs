@@ -354,6 +354,23 @@ async fn routes_by_keyword_and_rewrites_for_each_backend() {
     );
     assert!(raw.contains(r#""response_format":{"type":"json_object"}"#));
     assert!(raw.contains(r#""x_custom":1.50"#), "{raw}");
+    // The backend's answer has a known length: the client gets it with that length.
+    assert!(header(&h, "content-length").parse::<u64>().is_ok(), "{h:?}");
+    assert!(h.get("transfer-encoding").is_none(), "{h:?}");
+
+    // What routing does not read is not interpreted: a number beyond a double's range and
+    // nesting deeper than a JSON reader's limit reach the backend as the client wrote them.
+    let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+    let body = format!(
+        r#"{{"model":"auto","x_big":1e400,"x_deep":{deep},"messages":[{{"role":"user","content":"hi"}}]}}"#
+    );
+    let r = send("POST", &url, body, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.into_body().collect().await.unwrap().to_bytes();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap();
+    let raw = answer["raw"].as_str().unwrap();
+    assert!(raw.contains(r#""x_big":1e400"#), "{raw}");
+    assert!(raw.contains(&format!(r#""x_deep":{deep}"#)), "{raw}");
 
     // Anything else goes to `b`: the OpenAI effort parameter, the prompt prepended.
     let body = json!({ "model": "auto", "messages": [

@@ -11,6 +11,10 @@
 //! - non-streaming latency as the client sees it, p50/p99, at 1 and 64 connections (closed
 //!   loop: each connection sends its next request when the previous answer is complete), the
 //!   latency added over the direct call, requests/s;
+//! - the same at 64 connections in an open loop: fixed arrival rates (`rates`, 2,000 and 5,000
+//!   requests/s by default) well under saturation, so the added latency is the gateway's own
+//!   time rather than the queue a saturated closed loop builds (see `open_loop`); LiteLLM at
+//!   a rate it sustains (`litellm_rate`), with the other targets at that rate beside it;
 //! - streaming: time to the first event and the gap between events, direct and through each;
 //! - each gateway's CPU time per request (from /proc), routerc's RSS (peak under load);
 //! - a long run through routerc (100,000 requests by default) with every status counted.
@@ -62,6 +66,16 @@ struct Settings {
     /// A shared library (another allocator, say) preloaded into a second routerc process
     /// measured beside the first: `preload=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`.
     preload: Option<String>,
+    /// Another `routerc` binary (an earlier commit's, say) run as a second gateway beside the
+    /// one built here, on the same load in the same rounds: `base=/path/to/routerc`.
+    base: Option<String>,
+    /// Open loop: arrival rates (requests/s) spread over 64 connections, each measured with
+    /// `open_n` requests per target; LiteLLM at `litellm_rate` with `litellm_open` requests
+    /// (the other targets are measured at that rate too, for the ratio).
+    rates: Vec<usize>,
+    open_n: usize,
+    litellm_rate: usize,
+    litellm_open: usize,
 }
 
 impl Settings {
@@ -78,6 +92,11 @@ impl Settings {
             gap_ms: 5,
             litellm: true,
             preload: None,
+            base: None,
+            rates: vec![2_000, 5_000],
+            open_n: 15_000,
+            litellm_rate: 25,
+            litellm_open: 500,
         };
         for arg in std::env::args().skip(1) {
             // `cargo bench` passes `--bench`; other flags are not ours either.
@@ -103,6 +122,23 @@ impl Settings {
                 "gap_ms" => s.gap_ms = n() as u64,
                 "litellm" => s.litellm = v != "off",
                 "preload" => s.preload = Some(v.to_string()),
+                "base" => s.base = Some(v.to_string()),
+                // `rates=` (empty) leaves the open loop out.
+                "rates" => {
+                    s.rates = v
+                        .split(',')
+                        .filter(|r| !r.is_empty())
+                        .map(|r| {
+                            r.parse::<usize>()
+                                .ok()
+                                .filter(|&r| r > 0)
+                                .unwrap_or_else(|| panic!("`rates` needs positive numbers"))
+                        })
+                        .collect()
+                }
+                "open_n" => s.open_n = n(),
+                "litellm_rate" => s.litellm_rate = n().max(1),
+                "litellm_open" => s.litellm_open = n(),
                 _ => panic!("unknown setting `{k}`"),
             }
         }
@@ -209,13 +245,19 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn start_routerc(mock: SocketAddr, name: &'static str, preload: Option<&str>) -> Proc {
+/// `routerc serve` from `binary` (the one built with this benchmark when `None`).
+fn start_routerc(
+    mock: SocketAddr,
+    name: &'static str,
+    preload: Option<&str>,
+    binary: Option<&str>,
+) -> Proc {
     use std::os::unix::process::CommandExt;
     let dir = temp_dir(name);
     let policy = include_str!("policy.route").replace("UPSTREAM", &mock.to_string());
     let file = dir.join("policy.route");
     std::fs::write(&file, policy).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_routerc"));
+    let mut command = Command::new(binary.unwrap_or(env!("CARGO_BIN_EXE_routerc")));
     if let Some(library) = preload {
         command.env("LD_PRELOAD", library);
     }
@@ -376,6 +418,17 @@ impl Target {
         }
     }
 
+    /// The gateway's CPU seconds so far: routerc's to the nanosecond, LiteLLM's (whose
+    /// worker threads may come and go) in clock ticks.
+    fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.pid?;
+        Some(if self.name == "litellm" {
+            stat_cpu_seconds(pid)
+        } else {
+            thread_cpu_seconds(pid)
+        })
+    }
+
     fn request(&self, body: Bytes) -> Request<Full<Bytes>> {
         let mut r = Request::post(self.url.clone()).header("content-type", "application/json");
         if let Some(a) = &self.auth {
@@ -461,7 +514,7 @@ impl Run {
 
 /// `total` requests over `connections` closed loops.
 async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
-    let cpu0 = target.pid.map(cpu_seconds);
+    let cpu0 = target.cpu_seconds();
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(bodies(false));
     let started = Instant::now();
@@ -501,8 +554,104 @@ async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
         run.merge(t.await.unwrap());
     }
     run.wall = started.elapsed();
-    if let (Some(pid), Some(cpu0)) = (target.pid, cpu0) {
-        run.cpu = cpu_seconds(pid) - cpu0;
+    if let (Some(now), Some(cpu0)) = (target.cpu_seconds(), cpu0) {
+        run.cpu = now - cpu0;
+    }
+    run
+}
+
+/// `total` requests at a fixed arrival rate spread over `connections` connections (open
+/// loop): request `i` is due at `start + i / rate` and goes on connection `i % connections`,
+/// each connection with its own client so that the load really is on that many sockets. A
+/// thread of its own releases the requests at their due times (the runtime's timer ticks
+/// every millisecond, which would send them in bursts).
+///
+/// Latency counts from when a request was due whenever the gateway made it late: if the
+/// connection was still busy with its previous answer at the due time, the request leaves
+/// when that answer is in and its latency includes the wait (no coordinated omission). If
+/// the connection was free, the latency counts from the send: the release thread's own
+/// lateness is the load generator's, not the gateway's.
+///
+/// Each connection is opened (with one request, not counted) before the clock starts, so that
+/// no counted request pays for a TCP handshake.
+async fn open_loop(target: &Target, connections: usize, rate: usize, total: usize) -> Run {
+    let bodies = Arc::new(bodies(false));
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let connections = connections.min(total).max(1);
+    // One client per connection: its pool holds this connection only.
+    let targets: Vec<Target> = (0..connections)
+        .map(|_| Target {
+            client: client(),
+            ..target.clone()
+        })
+        .collect();
+    let opened = futures_util::future::join_all(targets.iter().map(|t| async {
+        let r = t.client.request(t.request(bodies[0].clone())).await.ok()?;
+        r.into_body().collect().await.ok()
+    }));
+    let opened = tokio::time::timeout(BOUND, opened).await;
+    assert!(
+        opened.is_ok_and(|o| o.iter().all(Option::is_some)),
+        "{}: cannot open {connections} connections",
+        target.name
+    );
+    let cpu0 = target.cpu_seconds();
+    let started = Instant::now();
+    let start = started + Duration::from_millis(5);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..connections)
+        .map(|_| tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>())
+        .unzip();
+    let release = std::thread::spawn(move || {
+        for i in 0..total {
+            let due = start + interval * i as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if senders[i % senders.len()].send((i, due)).is_err() {
+                return;
+            }
+        }
+    });
+    let tasks: Vec<_> = receivers
+        .into_iter()
+        .zip(targets)
+        .map(|(mut due_requests, target)| {
+            let bodies = bodies.clone();
+            tokio::spawn(async move {
+                let mut run = Run::default();
+                let mut free_at = start;
+                while let Some((i, due)) = due_requests.recv().await {
+                    let sent_from = if free_at <= due { Instant::now() } else { due };
+                    let req = target.request(bodies[i % bodies.len()].clone());
+                    let answer = tokio::time::timeout(BOUND, async {
+                        let r = target.client.request(req).await.ok()?;
+                        let status = r.status().as_u16();
+                        r.into_body().collect().await.ok()?;
+                        Some(status)
+                    })
+                    .await;
+                    free_at = Instant::now();
+                    match answer {
+                        Ok(Some(status)) => {
+                            run.latencies.push((free_at - sent_from).as_nanos() as u64);
+                            *run.statuses.entry(status).or_default() += 1;
+                        }
+                        _ => run.failed += 1,
+                    }
+                }
+                run
+            })
+        })
+        .collect();
+    let mut run = Run::default();
+    for t in tasks {
+        run.merge(t.await.unwrap());
+    }
+    release.join().unwrap();
+    run.wall = started.elapsed();
+    if let (Some(now), Some(cpu0)) = (target.cpu_seconds(), cpu0) {
+        run.cpu = now - cpu0;
     }
     run
 }
@@ -610,8 +759,34 @@ fn tree_rss_kib(pid: u32) -> u64 {
     total
 }
 
-/// CPU seconds (user + system) a process has used.
-fn cpu_seconds(pid: u32) -> f64 {
+/// CPU seconds a process has used: the sum of its threads' run time in nanoseconds
+/// (`/proc/PID/task/*/schedstat`), or (user + system) in clock ticks from `/proc/PID/stat`
+/// where schedstat is missing. Only for routerc, whose threads live as long as it does: a
+/// thread that ended between two readings would take its time with it.
+fn thread_cpu_seconds(pid: u32) -> f64 {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).ok();
+    let mut total_ns = 0u64;
+    let mut read_any = false;
+    for t in threads.into_iter().flatten().flatten() {
+        let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        if let Some(ns) = stat
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+        {
+            total_ns += ns;
+            read_any = true;
+        }
+    }
+    if read_any {
+        return total_ns as f64 / 1e9;
+    }
+    stat_cpu_seconds(pid)
+}
+
+/// CPU seconds (user + system) from `/proc/PID/stat`, in clock ticks (10 ms here), counting
+/// threads that have ended too.
+fn stat_cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -749,6 +924,18 @@ fn print_latency_table(title: &str, rows: &[Latency]) {
             rc.run.rate() / ll.run.rate()
         );
     }
+    if let (Some(rc), Some(base)) = (
+        rows.iter().find(|r| r.name == "routerc"),
+        rows.iter().find(|r| r.name == "routerc-base"),
+    ) {
+        let per = |r: &Latency| r.run.cpu / r.run.count().max(1) as f64;
+        println!(
+            "\nrouterc-base / routerc: CPU per request {:.2}x, added p50 {:.2}x, requests/s routerc / routerc-base {:.2}x",
+            per(base) / per(rc),
+            (base.p50 - direct.p50) / (rc.p50 - direct.p50),
+            rc.run.rate() / base.run.rate()
+        );
+    }
 }
 
 fn mean(v: &[u64]) -> f64 {
@@ -768,11 +955,15 @@ fn main() {
 async fn run(s: Settings) {
     let started = Instant::now();
     let mock = start_mock(s.chunks, Duration::from_millis(s.gap_ms)).await;
-    let routerc = start_routerc(mock, "routerc", None);
+    let routerc = start_routerc(mock, "routerc", None, None);
     let preloaded = s
         .preload
         .as_deref()
-        .map(|library| start_routerc(mock, "routerc+preload", Some(library)));
+        .map(|library| start_routerc(mock, "routerc+preload", Some(library), None));
+    let base = s
+        .base
+        .as_deref()
+        .map(|binary| start_routerc(mock, "routerc-base", None, Some(binary)));
     let litellm = if s.litellm {
         Some(start_litellm(mock).await)
     } else {
@@ -788,6 +979,9 @@ async fn run(s: Settings) {
     let mut targets = vec![direct, Target::of(&routerc)];
     if let Some(p) = &preloaded {
         targets.push(Target::of(p));
+    }
+    if let Some(b) = &base {
+        targets.push(Target::of(b));
     }
     if let Some(l) = &litellm {
         targets.push(Target::of(l));
@@ -807,6 +1001,9 @@ async fn run(s: Settings) {
             "routerc+preload: routerc with LD_PRELOAD={library} (pid {})",
             p.child.id()
         );
+    }
+    if let (Some(b), Some(binary)) = (&base, &s.base) {
+        println!("routerc-base: {binary} (pid {})", b.child.id());
     }
     if let Some(l) = &litellm {
         let version = Command::new(litellm_venv().join("bin").join("python"))
@@ -852,6 +1049,49 @@ async fn run(s: Settings) {
             &format!(
                 "Non-streaming, {connections} connection{}, load average now {}",
                 if connections == 1 { "" } else { "s" },
+                load_average()
+            ),
+            &rows,
+        );
+    }
+
+    // Open loop at 64 connections: rates well under saturation, so that what is added is
+    // the gateway's own time and not the queue a saturated closed loop builds.
+    for &rate in &s.rates {
+        let gateways: Vec<&Target> = targets.iter().filter(|t| t.name != "litellm").collect();
+        let mut runs: Vec<Run> = gateways.iter().map(|_| Run::default()).collect();
+        for _ in 0..s.rounds {
+            for (t, run) in gateways.iter().zip(runs.iter_mut()) {
+                run.merge(open_loop(t, 64, rate, s.open_n / s.rounds).await);
+            }
+        }
+        let rows: Vec<Latency> = gateways
+            .iter()
+            .zip(runs)
+            .map(|(t, r)| latency(t.name, r))
+            .collect();
+        print_latency_table(
+            &format!(
+                "Open loop, {rate} requests/s over 64 connections, load average now {}",
+                load_average()
+            ),
+            &rows,
+        );
+    }
+    if s.litellm && s.litellm_open > 0 {
+        let rate = s.litellm_rate;
+        let mut runs: Vec<Run> = targets.iter().map(|_| Run::default()).collect();
+        for (t, run) in targets.iter().zip(runs.iter_mut()) {
+            run.merge(open_loop(t, 64, rate, s.litellm_open).await);
+        }
+        let rows: Vec<Latency> = targets
+            .iter()
+            .zip(runs)
+            .map(|(t, r)| latency(t.name, r))
+            .collect();
+        print_latency_table(
+            &format!(
+                "Open loop, {rate} requests/s over 64 connections (a rate LiteLLM sustains), load average now {}",
                 load_average()
             ),
             &rows,
@@ -913,9 +1153,9 @@ async fn run(s: Settings) {
 
     // The long run, through routerc only, with its CPU time.
     let target = &targets[1];
-    let cpu0 = cpu_seconds(rc_pid);
+    let cpu0 = thread_cpu_seconds(rc_pid);
     let soak = closed_loop(target, 64, s.soak).await;
-    let cpu = cpu_seconds(rc_pid) - cpu0;
+    let cpu = thread_cpu_seconds(rc_pid) - cpu0;
     let lost = s.soak - soak.ok();
     println!(
         "\n### {} requests through routerc at 64 connections, load average now {}\n",

@@ -401,20 +401,54 @@ async fn track(State(g): State<Arc<Gateway>>, req: Request, next: Next) -> Respo
     let response = next.run(req).await;
     g.metrics.request(endpoint, response.status().as_u16());
     let (parts, body) = response.into_parts();
-    let mut first_byte = parts
+    let first_byte = parts
         .extensions
         .get::<FromBackend>()
         .map(|_| (started, g.metrics.clone()));
-    let body = body.map_frame(move |frame| {
-        let _held_until_the_body_ends = &in_flight;
-        if frame.is_data() {
-            if let Some((started, metrics)) = first_byte.take() {
-                metrics.first_byte.observe(started.elapsed());
+    let body = Tracked {
+        body,
+        _in_flight: in_flight,
+        first_byte,
+    };
+    Response::from_parts(parts, Body::new(body))
+}
+
+/// A response body that holds the in-flight gauge until it ends and times its first data
+/// frame. It passes on the body's size and end, so a backend's answer of known length goes
+/// to the client with its `Content-Length` rather than re-framed as chunks.
+struct Tracked {
+    body: Body,
+    _in_flight: metrics::InFlight,
+    first_byte: Option<(Instant, Arc<Metrics>)>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.body).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled {
+            if frame.is_data() {
+                if let Some((started, metrics)) = this.first_byte.take() {
+                    metrics.first_byte.observe(started.elapsed());
+                }
             }
         }
-        frame
-    });
-    Response::from_parts(parts, Body::new(body))
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 async fn readyz(State(g): State<Arc<Gateway>>) -> Response {

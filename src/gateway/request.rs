@@ -6,10 +6,10 @@
 //! `stream` and `messages` are read; messages keep their own text too, with the role and the
 //! text content pulled out for the signals.
 
-use serde_json::Value as Json;
+use std::collections::BTreeMap;
 
 use super::error::ApiError;
-use super::json_text::{array_elements, object_fields};
+use super::json_text::{array_spans, object_spans, string};
 
 /// One message of the conversation.
 pub struct Message {
@@ -33,13 +33,47 @@ pub struct ChatRequest {
     /// How many tools the request defines (for `request.tools`); the `tools` field itself is
     /// forwarded as the client wrote it.
     pub tools: usize,
-    /// The string entries of the request's `metadata` object (for `request.metadata(…)`).
+    /// The string entries of the request's `metadata` object (for `request.metadata(…)`), by
+    /// key.
     pub metadata: Vec<(String, String)>,
+}
+
+/// What a JSON value's text starts with: its kind, without parsing it.
+#[derive(PartialEq)]
+enum Kind {
+    Object,
+    Array,
+    String,
+    Null,
+    Other,
+}
+
+fn kind(value: &str) -> Kind {
+    match value.as_bytes().first() {
+        Some(b'{') => Kind::Object,
+        Some(b'[') => Kind::Array,
+        Some(b'"') => Kind::String,
+        Some(b'n') => Kind::Null,
+        _ => Kind::Other,
+    }
+}
+
+/// The value of the last field named `name` (a JSON reader keeps the last of duplicates).
+fn last<'t>(fields: &[(&'t str, &'t str)], name: &str) -> Option<&'t str> {
+    fields
+        .iter()
+        .rev()
+        .find(|(k, _)| string(k).is_some_and(|k| k == name))
+        .map(|(_, v)| *v)
 }
 
 impl ChatRequest {
     /// Checks and splits a request body. Every error is a 400 that says what is wrong and
     /// where, so a client can fix its request; nothing is sent upstream.
+    ///
+    /// The body is checked whole by `serde_json` without building it (a syntax error is
+    /// reported as such and not as a wrong type), then split into the exact text of its
+    /// parts; only the values routing reads are decoded, with no tree of the whole body.
     pub fn parse(body: &[u8]) -> Result<ChatRequest, ApiError> {
         let text = std::str::from_utf8(body).map_err(|e| {
             ApiError::invalid_request(format!(
@@ -47,8 +81,7 @@ impl ChatRequest {
                 e.valid_up_to()
             ))
         })?;
-        // Parsed whole first, so a syntax error is reported as such and not as a wrong type.
-        let whole: Json = serde_json::from_str(text).map_err(|e| {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
             ApiError::invalid_request(format!(
                 "the request body is not valid JSON: {} at line {} column {}",
                 json_reason(&e),
@@ -56,54 +89,39 @@ impl ChatRequest {
                 e.column()
             ))
         })?;
-        let Json::Object(whole) = whole else {
-            return Err(ApiError::invalid_request(
-                "the request body must be a JSON object".to_string(),
-            ));
-        };
-        // serde_json accepted the text, so splitting it cannot fail; if it did, the parsed
-        // fields are still right, only their spelling is normalised.
-        let fields = object_fields(text).unwrap_or_else(|| {
-            whole
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect()
-        });
-        let find = |name: &str| whole.get(name);
+        let not_an_object =
+            || ApiError::invalid_request("the request body must be a JSON object".to_string());
+        if kind(text.trim_start_matches([' ', '\t', '\n', '\r'])) != Kind::Object {
+            return Err(not_an_object());
+        }
+        // serde_json accepted the text, so splitting it cannot fail.
+        let spans = object_spans(text).ok_or_else(not_an_object)?;
+        let find = |name: &str| last(&spans, name);
 
         let model = match find("model") {
             None => return Err(ApiError::missing_field("model")),
-            Some(Json::String(s)) => s.clone(),
-            Some(_) => return Err(ApiError::wrong_type("model", "a string")),
+            Some(v) => string(v)
+                .ok_or_else(|| ApiError::wrong_type("model", "a string"))?
+                .into_owned(),
         };
         let stream = match find("stream") {
-            None | Some(Json::Null) => false,
-            Some(Json::Bool(b)) => *b,
+            None | Some("null") => false,
+            Some("true") => true,
+            Some("false") => false,
             Some(_) => return Err(ApiError::wrong_type("stream", "a boolean")),
         };
         let messages = match find("messages") {
             None => return Err(ApiError::missing_field("messages")),
-            Some(parsed) => {
-                // The value of the last `messages` key, as a JSON reader keeps the last.
-                let raw = fields
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == "messages")
-                    .map(|(_, v)| v.as_str())
-                    .unwrap_or_default();
-                parse_messages(parsed, raw)?
-            }
+            Some(raw) => parse_messages(raw)?,
         };
         // Not validated here: the backend judges its own parameters.
-        let tools = find("tools").and_then(Json::as_array).map_or(0, Vec::len);
-        let metadata = find("metadata")
-            .and_then(Json::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tools = find("tools").and_then(array_spans).map_or(0, |t| t.len());
+        let metadata = find("metadata").map(metadata).unwrap_or_default();
+        let mut fields = Vec::with_capacity(spans.len());
+        for (k, v) in spans {
+            let key = string(k).ok_or_else(not_an_object)?;
+            fields.push((key.into_owned(), v.to_string()));
+        }
         Ok(ChatRequest {
             fields,
             model,
@@ -115,6 +133,20 @@ impl ChatRequest {
     }
 }
 
+/// The string entries of a `metadata` object, by key, the last of a duplicated key kept.
+fn metadata(raw: &str) -> Vec<(String, String)> {
+    let mut entries = BTreeMap::new();
+    for (k, v) in object_spans(raw).unwrap_or_default() {
+        if let Some(k) = string(k) {
+            entries.insert(k, string(v));
+        }
+    }
+    entries
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.into_owned(), v?.into_owned())))
+        .collect()
+}
+
 fn json_reason(e: &serde_json::Error) -> String {
     // serde_json appends " at line L column C"; it is said once, by the caller.
     let full = e.to_string();
@@ -124,71 +156,82 @@ fn json_reason(e: &serde_json::Error) -> String {
     }
 }
 
-fn parse_messages(parsed: &Json, raw: &str) -> Result<Vec<Message>, ApiError> {
-    let Json::Array(items) = parsed else {
-        return Err(ApiError::wrong_type("messages", "an array of messages"));
-    };
+fn parse_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
+    let items = match kind(raw) {
+        Kind::Array => array_spans(raw),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::wrong_type("messages", "an array of messages"))?;
     if items.is_empty() {
         return Err(ApiError::invalid_param(
             "messages",
             "`messages` must contain at least one message".to_string(),
         ));
     }
-    let texts = array_elements(raw)
-        .filter(|t| t.len() == items.len())
-        .unwrap_or_else(|| items.iter().map(Json::to_string).collect());
     let mut messages = Vec::with_capacity(items.len());
-    for (i, (item, raw)) in items.iter().zip(texts).enumerate() {
-        let param = format!("messages[{i}]");
-        let Json::Object(m) = item else {
-            return Err(ApiError::wrong_type(&param, "an object"));
+    for (i, raw) in items.into_iter().enumerate() {
+        let param = || format!("messages[{i}]");
+        let m = match kind(raw) {
+            Kind::Object => object_spans(raw),
+            _ => None,
+        }
+        .ok_or_else(|| ApiError::wrong_type(&param(), "an object"))?;
+        let role = match last(&m, "role") {
+            None => return Err(ApiError::missing_field(&format!("{}.role", param()))),
+            Some(r) => string(r)
+                .ok_or_else(|| ApiError::wrong_type(&format!("{}.role", param()), "a string"))?
+                .into_owned(),
         };
-        let role = match m.get("role") {
-            Some(Json::String(r)) => r.clone(),
-            None => return Err(ApiError::missing_field(&format!("{param}.role"))),
-            Some(_) => return Err(ApiError::wrong_type(&format!("{param}.role"), "a string")),
-        };
-        // OpenAI's chat parts are `image_url`; the responses API's `input_image`.
-        let images = match m.get("content") {
-            Some(Json::Array(parts)) => parts
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.get("type").and_then(Json::as_str),
-                        Some("image_url" | "input_image" | "image")
-                    )
-                })
-                .count(),
-            _ => 0,
-        };
-        let text = match m.get("content") {
-            None | Some(Json::Null) => String::new(),
-            Some(Json::String(s)) => s.clone(),
-            Some(Json::Array(parts)) => {
-                let texts: Vec<&str> = parts
-                    .iter()
-                    .filter_map(|p| match p.get("type") {
-                        Some(Json::String(t)) if t == "text" => p.get("text")?.as_str(),
-                        _ => None,
-                    })
-                    .collect();
-                texts.join("\n")
-            }
+        let content = last(&m, "content");
+        let (text, images) = match content.map(|c| (c, kind(c))) {
+            None | Some((_, Kind::Null)) => (String::new(), 0),
+            Some((c, Kind::String)) => (string(c).unwrap_or_default().into_owned(), 0),
+            Some((c, Kind::Array)) => content_parts(c),
             Some(_) => {
                 return Err(ApiError::wrong_type(
-                    &format!("{param}.content"),
+                    &format!("{}.content", param()),
                     "a string or an array of content parts",
                 ))
             }
         };
         messages.push(Message {
-            raw,
+            raw: raw.to_string(),
             role,
             text,
             images,
         });
     }
     Ok(messages)
+}
+
+/// A list content's text (its `text` parts joined by newlines) and how many of its parts are
+/// images: OpenAI's chat parts are `image_url`, the responses API's `input_image`.
+fn content_parts(raw: &str) -> (String, usize) {
+    let mut text = String::new();
+    let mut texts = 0;
+    let mut images = 0;
+    for part in array_spans(raw).unwrap_or_default() {
+        let Some(fields) = object_spans(part) else {
+            continue;
+        };
+        let Some(kind) = last(&fields, "type").and_then(string) else {
+            continue;
+        };
+        match &*kind {
+            "image_url" | "input_image" | "image" => images += 1,
+            "text" => {
+                if let Some(t) = last(&fields, "text").and_then(string) {
+                    if texts > 0 {
+                        text.push('\n');
+                    }
+                    text.push_str(&t);
+                    texts += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    (text, images)
 }
 
 #[cfg(test)]
@@ -233,6 +276,94 @@ mod tests {
         let plain =
             ChatRequest::parse(br#"{"model":"m","messages":[{"role":"user"}],"tools":7}"#).unwrap();
         assert_eq!((plain.tools, plain.metadata.len()), (0, 0));
+    }
+
+    /// Model, stream, (role, text, images) per message, tools, metadata.
+    type Read = (
+        String,
+        bool,
+        Vec<(String, String, usize)>,
+        usize,
+        Vec<(String, String)>,
+    );
+
+    /// What a JSON reader makes of the values routing reads, from the whole parsed tree.
+    fn read_by_serde(body: &str) -> Read {
+        use serde_json::Value as Json;
+        let v: Json = serde_json::from_str(body).unwrap();
+        let messages = v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let (text, images) = match &m["content"] {
+                    Json::String(s) => (s.clone(), 0),
+                    Json::Array(parts) => (
+                        parts
+                            .iter()
+                            .filter(|p| p["type"] == "text")
+                            .filter_map(|p| p["text"].as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        parts
+                            .iter()
+                            .filter(|p| {
+                                matches!(
+                                    p["type"].as_str(),
+                                    Some("image_url" | "input_image" | "image")
+                                )
+                            })
+                            .count(),
+                    ),
+                    _ => (String::new(), 0),
+                };
+                (m["role"].as_str().unwrap().to_string(), text, images)
+            })
+            .collect();
+        let metadata = v["metadata"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            v["model"].as_str().unwrap().to_string(),
+            v["stream"].as_bool().unwrap_or(false),
+            messages,
+            v["tools"].as_array().map_or(0, Vec::len),
+            metadata,
+        )
+    }
+
+    #[test]
+    fn reads_what_a_json_reader_reads() {
+        let bodies = [
+            r#"{"model":"auto","messages":[{"role":"user","content":"hi"}]}"#,
+            // Escapes in keys and values, duplicated keys (the last counts), spacing.
+            r#" { "mod\u0065l" : "a\"b" , "model":"m\u00e9", "stream" : true,
+                "messages" : [ {"role":"system","content":"s\n1","role":"developer"},
+                {"content":[{"type":"text","text":"x"},{"type":"te\u0078t","text":"y"},
+                {"type":"image_url","image_url":{"url":"u"}},{"type":"input_image"},
+                {"type":"text","text":7},"loose",{"type":"audio"}],"role":"user"} ] } "#,
+            r#"{"messages":[{"role":"a","content":null},{"role":"b"}],"model":"m","stream":null,
+                "tools":[{"type":"function"},[],3],"metadata":{"z":"1","a":"2","z":"3","n":4}}"#,
+            r#"{"model":"m","messages":[{"role":"u","content":"[\"not\", \"parts\"]"}],"tools":{}}"#,
+        ];
+        for body in bodies {
+            let r = ChatRequest::parse(body.as_bytes()).unwrap();
+            let messages = r
+                .messages
+                .iter()
+                .map(|m| (m.role.clone(), m.text.clone(), m.images))
+                .collect();
+            assert_eq!(
+                (r.model, r.stream, messages, r.tools, r.metadata),
+                read_by_serde(body),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -34,47 +34,59 @@ pub fn upstream_body(
         .and_then(|r| r.system_prompt.as_ref())
         .map(|(text, mode)| with_system_prompt(request, text, *mode));
 
-    let mut out = Vec::with_capacity(256);
+    // The client's text plus what the route adds: one allocation for most bodies.
+    let sent: usize = request
+        .fields
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 4)
+        .sum();
+    let mut out = Vec::with_capacity(sent + messages.as_ref().map_or(0, String::len) + 256);
     out.push(b'{');
     let mut first = true;
-    let mut put = |out: &mut Vec<u8>, key: &str, value: &str| {
+    let mut key = |out: &mut Vec<u8>, key: &str| {
         if !first {
             out.push(b',');
         }
         first = false;
-        // A key is a string the client or the policy wrote; serialising a str cannot fail.
-        out.extend_from_slice(Json::String(key.to_string()).to_string().as_bytes());
+        write_json(out, key);
         out.push(b':');
-        out.extend_from_slice(value.as_bytes());
     };
     let mut messages = messages;
-    for (i, (key, raw)) in request.fields.iter().enumerate() {
+    for (i, (name, raw)) in request.fields.iter().enumerate() {
         // A duplicated key is sent once, at its first place, with the value a JSON reader
         // would keep (the last).
-        if request.fields[..i].iter().any(|(k, _)| k == key) {
+        if request.fields[..i].iter().any(|(k, _)| k == name) {
             continue;
         }
-        let raw = request.fields[i..]
+        let raw = request.fields[i + 1..]
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| k == name)
             .map_or(raw, |(_, v)| v);
-        if key == "messages" {
+        key(&mut out, name);
+        if name == "messages" {
             if let Some(m) = messages.take() {
-                put(&mut out, key, &m);
+                out.extend_from_slice(m.as_bytes());
                 continue;
             }
         }
-        match set.remove(key) {
-            Some(value) => put(&mut out, key, &merge(raw, value).to_string()),
-            None => put(&mut out, key, raw),
+        match set.remove(name) {
+            Some(value) => write_json(&mut out, &merge(raw, value)),
+            None => out.extend_from_slice(raw.as_bytes()),
         }
     }
-    for (key, value) in set {
-        put(&mut out, &key, &value.to_string());
+    for (name, value) in &set {
+        key(&mut out, name);
+        write_json(&mut out, value);
     }
     out.push(b'}');
     out
+}
+
+/// Appends a value's JSON text.
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Strings and `serde_json` values always serialise, and writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// The route's value for a field the client also sent: objects merge, anything else replaces.
@@ -91,31 +103,46 @@ fn merge(client: &str, route: Json) -> Json {
 /// The `messages` array with the route's system prompt, other messages as the client wrote.
 fn with_system_prompt(request: &ChatRequest, text: &str, mode: SystemPromptMode) -> String {
     let ours = json!({ "role": "system", "content": text }).to_string();
-    let mut items: Vec<String> = Vec::with_capacity(request.messages.len() + 1);
+    let size: usize = request.messages.iter().map(|m| m.raw.len() + 1).sum();
+    let mut out = String::with_capacity(size + ours.len() + 2);
+    out.push('[');
+    let push = |out: &mut String, item: &str| {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(item);
+    };
     match mode {
         SystemPromptMode::Replace => {
-            items.push(ours);
-            items.extend(
-                request
-                    .messages
-                    .iter()
-                    .filter(|m| m.role != "system")
-                    .map(|m| m.raw.clone()),
-            );
+            push(&mut out, &ours);
+            for m in request.messages.iter().filter(|m| m.role != "system") {
+                push(&mut out, &m.raw);
+            }
         }
         SystemPromptMode::Prepend => {
             let mut rest = request.messages.iter();
             match request.messages.first() {
                 Some(m) if m.role == "system" => {
                     rest.next();
-                    items.push(prepend_to(&m.raw, text).unwrap_or(ours));
+                    match prepend_to(&m.raw, text) {
+                        Some(joined) => push(&mut out, &joined),
+                        // A message a JSON reader cannot rebuild (nesting too deep, a
+                        // number beyond a double's range): both, the client's as written.
+                        None => {
+                            push(&mut out, &ours);
+                            push(&mut out, &m.raw);
+                        }
+                    }
                 }
-                _ => items.push(ours),
+                _ => push(&mut out, &ours),
             }
-            items.extend(rest.map(|m| m.raw.clone()));
+            for m in rest {
+                push(&mut out, &m.raw);
+            }
         }
     }
-    format!("[{}]", items.join(","))
+    out.push(']');
+    out
 }
 
 /// A system message with `text` before its content (a string, or a list of parts).
