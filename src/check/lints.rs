@@ -566,6 +566,79 @@ fn contains(u: &Universe, cube: &Cube, target: &Cube) -> bool {
     })
 }
 
+/// One value of a variable, for a witness request.
+#[derive(Clone, Copy)]
+enum Point {
+    Absent,
+    Num(f64),
+    Value(u32),
+}
+
+/// A request inside `target`: each of its variables absent where it may be (or, without
+/// `prefer_absent`, present where it may be), every other variable absent. `None` when some
+/// constraint is empty.
+fn witness(u: &Universe, target: &Cube, prefer_absent: bool) -> Option<Vec<(Var, Point)>> {
+    target
+        .iter()
+        .map(|(var, c)| {
+            let present = || -> Option<Point> {
+                match &c.values {
+                    Values::Num(x) => x.first().map(|i| {
+                        Point::Num(if i.lo.is_finite() && i.lo_closed {
+                            i.lo
+                        } else if i.hi.is_finite() && i.hi_closed {
+                            i.hi
+                        } else if i.lo.is_finite() && i.hi.is_finite() {
+                            (i.lo + i.hi) / 2.0
+                        } else if i.lo.is_finite() {
+                            i.lo + 1.0
+                        } else if i.hi.is_finite() {
+                            i.hi - 1.0
+                        } else {
+                            0.0
+                        })
+                    }),
+                    Values::In(x) => x.first().map(|&v| Point::Value(v)),
+                    Values::NotIn(x) => (0..=x.len() as u32)
+                        .map(|k| u32::MAX - k)
+                        .find(|v| x.binary_search(v).is_err())
+                        .map(Point::Value),
+                }
+            };
+            let point = match (c.absent, prefer_absent) {
+                (true, true) => Some(Point::Absent),
+                (true, false) => present().or(Some(Point::Absent)),
+                (false, _) => present(),
+            }?;
+            // An integer variable's intervals are closed integer bounds, so the point is one.
+            debug_assert!(
+                !u.is_integer(*var) || !matches!(point, Point::Num(x) if x.fract() != 0.0)
+            );
+            Some((*var, point))
+        })
+        .collect()
+}
+
+/// Whether a cube takes the witness request `w`.
+fn holds(cube: &Cube, w: &[(Var, Point)]) -> bool {
+    cube.iter().all(|(var, c)| {
+        let point = w
+            .iter()
+            .find(|(v, _)| v == var)
+            .map_or(Point::Absent, |(_, p)| *p);
+        match (point, &c.values) {
+            (Point::Absent, _) => c.absent,
+            (Point::Num(x), Values::Num(intervals)) => intervals.iter().any(|i| {
+                (x > i.lo || (x == i.lo && i.lo_closed)) && (x < i.hi || (x == i.hi && i.hi_closed))
+            }),
+            (Point::Value(v), Values::In(values)) => values.binary_search(&v).is_ok(),
+            (Point::Value(v), Values::NotIn(values)) => values.binary_search(&v).is_err(),
+            // A variable keeps one kind of value.
+            _ => false,
+        }
+    })
+}
+
 /// Whether the union of `cubes` covers `target`: `None` when the budget ran out first.
 fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Option<bool> {
     if *budget == 0 {
@@ -578,6 +651,15 @@ fn covered(u: &Universe, target: &Cube, cubes: &[&Cube], budget: &mut u32) -> Op
         .filter(|c| intersects(u, c, target))
         .collect();
     if relevant.is_empty() {
+        return Some(false);
+    }
+    // Most routes are not covered: one request the target allows and no cube takes proves
+    // it at once, where the search below would split its way to the same answer.
+    if [true, false]
+        .into_iter()
+        .filter_map(|prefer_absent| witness(u, target, prefer_absent))
+        .any(|w| !relevant.iter().any(|c| holds(c, &w)))
+    {
         return Some(false);
     }
     if relevant.iter().any(|c| contains(u, c, target)) {
