@@ -3,8 +3,10 @@
 //! - `routerc eval --request` on tests/signals/policy.route for every request body in
 //!   tests/signals/requests/ (headers from a `.headers` file beside it), snapshotted: the
 //!   decision, each signal's value and what it found, and the routes tried;
-//! - `routerc check` on tests/signals/err/*.route, snapshotted: models missing, of the wrong
-//!   task, without the declared labels, example files missing;
+//! - `routerc check` on tests/signals/err/*.route and *.yaml, snapshotted: models missing, of
+//!   the wrong task, without the declared labels, example files missing;
+//! - `routerc check` on every vLLM Semantic Router config of the shared data folder with the
+//!   shipped models of `models/`: no errors;
 //! - the library: an "HR_Bot" intent from five sentences with the real MiniLM, lazy and
 //!   parallel computation, models loaded once.
 //!
@@ -18,7 +20,7 @@ use std::process::Command;
 
 #[path = "support/models.rs"]
 mod models;
-use models::fixture_models;
+use models::{fixture_models, shared_fixtures};
 
 use routerc::engine::CompiledPolicy;
 use routerc::signals::{
@@ -85,7 +87,7 @@ fn eval_request_computes_every_signal_kind() {
 #[test]
 fn check_reports_what_signals_need() {
     let models = fixture_models().to_str().expect("utf-8 path").to_string();
-    insta::glob!("signals/err/*.route", |path| {
+    insta::glob!("signals/err/*.{route,yaml}", |path| {
         let file = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(path)
@@ -102,6 +104,59 @@ fn the_same_policy_checks_clean_with_its_models() {
     let models = fixture_models().to_str().expect("utf-8 path").to_string();
     let (code, out, err) = routerc(&["check", "--models", &models, "tests/signals/policy.route"]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Every `config.yaml` under `dir`, nested folders too.
+fn configs_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            configs_under(&path, out);
+        } else if path.file_name().is_some_and(|n| n == "config.yaml") {
+            out.push(path);
+        }
+    }
+}
+
+/// The vLLM Semantic Router configs shipped in the shared data folder check clean against the
+/// models shipped in `models/`, through the real model binding: every model their signals
+/// name is found, of the right task, with every label they declare (the PII signal's 17
+/// Presidio entity types among them).
+#[test]
+fn shipped_vllm_configs_check_with_the_shipped_models() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = root.join("models");
+    for name in ["domain", "jailbreak", "pii", "all-MiniLM-L6-v2"] {
+        assert!(
+            models.join(name).join("config.json").is_file(),
+            "the shipped model `{name}` is missing from {} (all-MiniLM-L6-v2: run \
+             scripts/install-minilm)",
+            models.display()
+        );
+    }
+    let data = shared_fixtures()
+        .parent()
+        .expect("data/fixtures has a parent")
+        .join("vllm-sr");
+    let mut configs = Vec::new();
+    configs_under(&data.join("recipes"), &mut configs);
+    configs.sort();
+    assert!(
+        configs.len() >= 8,
+        "expected the recipe configs under {}",
+        data.display()
+    );
+    configs.push(data.join("config.reference.yaml"));
+    let models = models.to_str().expect("utf-8 path");
+    for config in &configs {
+        let file = config.to_str().expect("utf-8 path");
+        let (code, out, err) = routerc(&["check", "--format", "plain", "--models", models, file]);
+        assert_eq!(code, 0, "{file}:\n{out}{err}");
+        assert!(
+            out.lines().any(|l| l.starts_with("0 errors")),
+            "{file}:\n{out}"
+        );
+    }
 }
 
 #[test]

@@ -47,7 +47,7 @@ def main():
         write("jailbreak-bastion-heldout.jsonl", held)
         write("jailbreak-corpus-mini.jsonl", mini)
     if "pii" in args.sets:
-        train, held = pii.generate(args.seed, train_size=8000, heldout_size=800)
+        train, held = pii.generate(args.seed, train_size=18000, heldout_size=2000)
         write("pii-train.jsonl", train)
         write("pii-heldout.jsonl", held)
 

@@ -132,7 +132,7 @@ codes! {
     E0502 Error "model cannot serve this signal"
         "The model directory exists but cannot be read (no config.json, an unsupported architecture) or does the wrong task: `classifier` needs a sequence classifier, `token_classifier` a token classifier, `examples` a sentence-embedding model.";
     E0503 Error "label not in the model"
-        "A label the signal declares (or a `classifier`'s `label:`) is not one of the model's labels. Labels compare lowercase with spaces and hyphens as underscores, so a model's `computer science` is a policy's `computer_science`; a `token_classifier` set may also declare the types its validators find (`email`, `phone`, `ssn`, `credit_card`, `iban`).";
+        "A label the signal declares (or a `classifier`'s `label:`) is not one of the model's labels. Labels compare lowercase with spaces and hyphens as underscores, so a model's `computer science` is a policy's `computer_science`; a `token_classifier` set may also declare the types its validators find (`email`, `phone`, `ssn`, `credit_card`, `iban`, `ip_address`, `zip_code`). When several missing labels sit at one place (a vLLM config's PII signal declares all its entity types at the signal's name), one label there stands for them all.";
     E0504 Error "examples file cannot be read"
         "The file of example sentences given to `examples(\"FILE\")` does not exist relative to the policy file, cannot be read, or has no sentences (one per line; blank lines and lines starting with `#` are skipped).";
     W0001 Warning "unreachable route"

@@ -78,11 +78,13 @@ pub fn check_models(
                 ) else {
                     continue;
                 };
-                let types: Vec<String> = config
-                    .labels
-                    .iter()
-                    .filter_map(|l| entity_type(l))
-                    .collect();
+                // `B-X` and `I-X` are one entity type.
+                let mut types: Vec<String> = Vec::new();
+                for t in config.labels.iter().filter_map(|l| entity_type(l)) {
+                    if !types.contains(&t) {
+                        types.push(t);
+                    }
+                }
                 let missing: Vec<_> =
                     s.ty.labels()
                         .iter()
@@ -234,15 +236,34 @@ fn config(
 
 fn missing_labels(model: &str, missing: &[(String, Span)], known: &[String]) -> Diagnostic {
     let names: Vec<String> = missing.iter().map(|(l, _)| format!("`{l}`")).collect();
-    let first = missing[0].1;
+    // Labels that share a span (a vLLM config's whole `pii_types_allowed`, lowered to one
+    // `set(...)`) get one label listing them, not one repeated label each.
+    let mut at: Vec<(Span, Vec<&str>)> = Vec::new();
+    for (label, span) in missing {
+        match at.iter_mut().find(|(s, _)| s == span) {
+            Some((_, labels)) => labels.push(label),
+            None => at.push((*span, vec![label])),
+        }
+    }
+    // The message names every missing label; a label lists its own only when they are
+    // spread over several places.
+    let spread = at.len() > 1;
+    let describe = |labels: &[&str], either: &str| match labels {
+        [_] => format!("not a label of the model{either}"),
+        _ if !spread => "not labels of the model".to_string(),
+        _ => {
+            let listed: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
+            format!("not labels of the model{either}: {}", listed.join(", "))
+        }
+    };
     let mut d = Diagnostic::new(
         &codes::E0503,
-        first,
+        at[0].0,
         format!("model `{model}` has no label {}", names.join(", ")),
     )
-    .with_label("not a label of the model");
-    for (_, span) in &missing[1..] {
-        d = d.with_related(*span, "not a label of the model either");
+    .with_label(describe(&at[0].1, ""));
+    for (span, labels) in &at[1..] {
+        d = d.with_related(*span, describe(labels, " either"));
     }
     let hint = crate::diagnostic::suggest(&missing[0].0, known.iter().map(String::as_str));
     d.with_help(match hint {

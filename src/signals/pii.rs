@@ -9,10 +9,13 @@
 //! | `ssn` | `AAA-GG-SSSS` with an area other than 000, 666 and 9xx, a group other than 00 and a serial other than 0000 |
 //! | `phone` | 10 to 15 digits written as a phone number: a leading `+`, or separators (`(555) 123-4567`, `555.123.4567`, `555-123-4567`), and not a card number or an SSN |
 //! | `iban` | two letters, two check digits, 11 to 30 letters or digits (spaces allowed every four), passing the ISO 13616 mod-97 check |
+//! | `ip_address` | a run of hex digits, `.` and `:` standing alone (no letter, digit or `_` touching it) that the standard library parses as an IPv4 or IPv6 address; an IPv6 address needs a decimal digit (`dead::beef` is a word, not an address) |
+//! | `zip_code` | five digits, or ZIP+4, right after `zip`, `zip code` or `postal code` (optionally `:`, `#` or `is`), or after a US state's postal abbreviation (`CA 94105`); the abbreviations that are also words (`ID`, `IN`, `OR`, `OK`, `ME`, `HI`, `OH`) count only after a capitalised word and a comma, a city (`Boise, ID 83702`) |
 //!
 //! Validators are deliberately strict (a checksum or a separator is required), so a hit is
 //! near certain; the model catches what they cannot see (names, unformatted numbers).
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -25,15 +28,19 @@ pub enum Validator {
     Ssn,
     Phone,
     Iban,
+    IpAddress,
+    ZipCode,
 }
 
 impl Validator {
-    pub const ALL: [Validator; 5] = [
+    pub const ALL: [Validator; 7] = [
         Validator::Email,
         Validator::CreditCard,
         Validator::Ssn,
         Validator::Phone,
         Validator::Iban,
+        Validator::IpAddress,
+        Validator::ZipCode,
     ];
 
     /// The label a policy declares for it (normalised: lowercase, `_` between words).
@@ -44,6 +51,8 @@ impl Validator {
             Validator::Ssn => "ssn",
             Validator::Phone => "phone",
             Validator::Iban => "iban",
+            Validator::IpAddress => "ip_address",
+            Validator::ZipCode => "zip_code",
         }
     }
 
@@ -66,6 +75,8 @@ struct Patterns {
     ssn: Regex,
     phone: Regex,
     iban: Regex,
+    zip_after_word: Regex,
+    zip_after_state: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -78,6 +89,13 @@ fn patterns() -> &'static Patterns {
             ssn: re(r"\b(\d{3})-(\d{2})-(\d{4})\b"),
             phone: re(r"(?:\+\d{1,3}[ .\-]?)?(?:\(\d{2,4}\)[ .\-]?|\b\d{2,4}[ .\-])\d{2,4}[ .\-]\d{3,4}\b|\+\d{10,15}\b"),
             iban: re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+            zip_after_word: re(
+                r"(?i:\b(?:zip(?:\s*code)?|postal\s+code))\s*(?:[:#]\s*|is\s+)?(\d{5}(?:-\d{4})?)\b",
+            ),
+            zip_after_state: re(&format!(
+                r"(\b[A-Z][a-z]+,\s*)?\b({})\s+(\d{{5}}(?:-\d{{4}})?)\b",
+                STATES.join("|")
+            )),
         }
     })
 }
@@ -92,8 +110,9 @@ pub fn find(text: &str, wanted: &[Validator]) -> Vec<Hit> {
             hits.push(hit(Validator::Email, m.start(), m.end()));
         }
     }
-    // Cards and SSNs are found first (for phones to skip them) even when not wanted.
-    let mut numbers = Vec::new();
+    // Cards, SSNs and IP addresses are found first (for phones to skip them) even when not
+    // wanted.
+    let mut numbers = ip_addresses(text);
     // Runs of 13+ digits are never phone numbers, card or not.
     let mut long_runs = Vec::new();
     for m in p.card.find_iter(text) {
@@ -142,8 +161,75 @@ pub fn find(text: &str, wanted: &[Validator]) -> Vec<Hit> {
             }
         }
     }
+    if want(Validator::ZipCode) {
+        for c in p.zip_after_word.captures_iter(text) {
+            if let Some(code) = c.get(1) {
+                hits.push(hit(Validator::ZipCode, code.start(), code.end()));
+            }
+        }
+        for c in p.zip_after_state.captures_iter(text) {
+            let (Some(state), Some(code)) = (c.get(2), c.get(3)) else {
+                continue;
+            };
+            if c.get(1).is_some() || !STATES_ALSO_WORDS.contains(&state.as_str()) {
+                hits.push(hit(Validator::ZipCode, code.start(), code.end()));
+            }
+        }
+    }
     hits.sort_by_key(|h| (h.start, h.end));
     hits
+}
+
+/// The postal abbreviations of the US states and DC.
+const STATES: [&str; 51] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
+];
+
+/// Abbreviations that are also English words or common codes (`user ID 12345`, `OK 200`).
+const STATES_ALSO_WORDS: [&str; 7] = ["ID", "IN", "OR", "OK", "ME", "HI", "OH"];
+
+/// IPv4 and IPv6 addresses: runs of hex digits, dots and colons that stand alone and parse.
+fn ip_addresses(text: &str) -> Vec<Hit> {
+    let bytes = text.as_bytes();
+    let part = |b: u8| b.is_ascii_hexdigit() || b == b'.' || b == b':';
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut hits = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !part(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && part(bytes[i]) {
+            i += 1;
+        }
+        // A run inside a word (`std::vec`, `v1.2.3.4`) is not an address.
+        if (start > 0 && word(bytes[start - 1])) || (i < bytes.len() && word(bytes[i])) {
+            continue;
+        }
+        // The run is ASCII, so these are char boundaries; a sentence's full stop or a
+        // label's colon may follow the address.
+        let mut end = i;
+        while end > start && matches!(bytes[end - 1], b'.' | b':') && !parses(&text[start..end]) {
+            end -= 1;
+        }
+        if end > start && parses(&text[start..end]) {
+            hits.push(hit(Validator::IpAddress, start, end));
+        }
+    }
+    hits
+}
+
+fn parses(s: &str) -> bool {
+    match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => true,
+        Ok(IpAddr::V6(_)) => s.bytes().any(|b| b.is_ascii_digit()),
+        Err(_) => false,
+    }
 }
 
 fn hit(validator: Validator, start: usize, end: usize) -> Hit {
@@ -263,6 +349,63 @@ mod tests {
     fn ordinary_numbers_are_not_pii() {
         assert!(types("the year 2024, 3.14159, version 1.2.3, 12345678").is_empty());
         assert!(types("compute 12-34-5678 and 2024-01-15").is_empty());
+    }
+
+    #[test]
+    fn ip_addresses_parse_and_stand_alone() {
+        assert_eq!(
+            types("blocked 192.168.1.20. Also 2001:db8::8a2e:370:7334, fe80::1 and ::1:"),
+            [
+                ("ip_address", "192.168.1.20".to_string()),
+                ("ip_address", "2001:db8::8a2e:370:7334".to_string()),
+                ("ip_address", "fe80::1".to_string()),
+                ("ip_address", "::1".to_string()),
+            ]
+        );
+        assert_eq!(
+            types("from 10.0.0.255 (FE80:0000:0000:0000:0202:B3FF:FE1E:8329)"),
+            [
+                ("ip_address", "10.0.0.255".to_string()),
+                (
+                    "ip_address",
+                    "FE80:0000:0000:0000:0202:B3FF:FE1E:8329".to_string()
+                ),
+            ]
+        );
+        assert!(
+            types(
+                "at 10:30:15, ratio 16:9, MAC 00:1a:2b:3c:4d:5e, std::vec, v1.2.3.4, \
+                 1.2.3, 256.1.1.1, dead::beef, cafe::, 0x80070005, 01.02.03.04"
+            )
+            .is_empty(),
+            "{:?}",
+            types("01.02.03.04")
+        );
+    }
+
+    #[test]
+    fn zip_codes_need_their_context() {
+        assert_eq!(
+            types("Mountain View, CA 94043 and Austin TX 78701-1234"),
+            [
+                ("zip_code", "94043".to_string()),
+                ("zip_code", "78701-1234".to_string()),
+            ]
+        );
+        assert_eq!(
+            types("my zip code is 02139; Zip: 10001, postal code 60601"),
+            [
+                ("zip_code", "02139".to_string()),
+                ("zip_code", "10001".to_string()),
+                ("zip_code", "60601".to_string()),
+            ]
+        );
+        assert_eq!(
+            types("Boise, ID 83702"),
+            [("zip_code", "83702".to_string())]
+        );
+        let plain = "user ID 83702, order 55821, OK 20000 items, ca 94043, CA 940431";
+        assert!(types(plain).is_empty(), "{:?}", types(plain));
     }
 
     #[test]
