@@ -477,6 +477,36 @@ struct Run {
 }
 
 impl Run {
+    /// One request's outcome: its status and latency, or a failure.
+    fn record(&mut self, status: Option<u16>, latency: Duration) {
+        match status {
+            Some(status) => {
+                self.latencies.push(latency.as_nanos() as u64);
+                *self.statuses.entry(status).or_default() += 1;
+            }
+            None => self.failed += 1,
+        }
+    }
+
+    /// The connections' runs merged, with the wall time since `started` and the target's CPU
+    /// time since `cpu0`.
+    async fn gather(
+        tasks: Vec<tokio::task::JoinHandle<Run>>,
+        target: &Target,
+        cpu0: Option<f64>,
+        started: Instant,
+    ) -> Run {
+        let mut run = Run::default();
+        for t in tasks {
+            run.merge(t.await.unwrap());
+        }
+        run.wall = started.elapsed();
+        if let (Some(now), Some(cpu0)) = (target.cpu_seconds(), cpu0) {
+            run.cpu = now - cpu0;
+        }
+        run
+    }
+
     fn merge(&mut self, other: Run) {
         self.latencies.extend(other.latencies);
         for (k, v) in other.statuses {
@@ -537,27 +567,13 @@ async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
                         Some(status)
                     })
                     .await;
-                    match answer {
-                        Ok(Some(status)) => {
-                            run.latencies.push(t0.elapsed().as_nanos() as u64);
-                            *run.statuses.entry(status).or_default() += 1;
-                        }
-                        _ => run.failed += 1,
-                    }
+                    run.record(answer.ok().flatten(), t0.elapsed());
                 }
                 run
             })
         })
         .collect();
-    let mut run = Run::default();
-    for t in tasks {
-        run.merge(t.await.unwrap());
-    }
-    run.wall = started.elapsed();
-    if let (Some(now), Some(cpu0)) = (target.cpu_seconds(), cpu0) {
-        run.cpu = now - cpu0;
-    }
-    run
+    Run::gather(tasks, target, cpu0, started).await
 }
 
 /// `total` requests at a fixed arrival rate spread over `connections` connections (open
@@ -632,27 +648,14 @@ async fn open_loop(target: &Target, connections: usize, rate: usize, total: usiz
                     })
                     .await;
                     free_at = Instant::now();
-                    match answer {
-                        Ok(Some(status)) => {
-                            run.latencies.push((free_at - sent_from).as_nanos() as u64);
-                            *run.statuses.entry(status).or_default() += 1;
-                        }
-                        _ => run.failed += 1,
-                    }
+                    run.record(answer.ok().flatten(), free_at - sent_from);
                 }
                 run
             })
         })
         .collect();
-    let mut run = Run::default();
-    for t in tasks {
-        run.merge(t.await.unwrap());
-    }
+    let run = Run::gather(tasks, target, cpu0, started).await;
     release.join().unwrap();
-    run.wall = started.elapsed();
-    if let (Some(now), Some(cpu0)) = (target.cpu_seconds(), cpu0) {
-        run.cpu = now - cpu0;
-    }
     run
 }
 
