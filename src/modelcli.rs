@@ -112,6 +112,10 @@ pub struct EvalArgs {
     leave_one_out: bool,
     #[arg(long, value_enum, default_value = "max")]
     similarity: SimilarityArg,
+    /// Token classifiers: count only entities scoring at least this, as the PII signal does
+    /// (it drops entities under 0.5).
+    #[arg(long)]
+    min_score: Option<f32>,
     #[arg(long, value_enum, default_value = "human")]
     format: OutputFormat,
 }
@@ -196,6 +200,7 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
             SimilarityArg::Max => Similarity::Max,
             SimilarityArg::Mean => Similarity::Mean,
         },
+        min_score: args.min_score,
     };
     match eval::evaluate(&options) {
         Ok(report) if args.format == OutputFormat::Json => {

@@ -269,6 +269,41 @@ fn compile_emits_intermediate_forms() {
 }
 
 #[test]
+fn model_eval_counts_only_entities_at_the_minimum_score() {
+    let data = scratch(
+        "pii-eval.jsonl",
+        "{\"entities\": [{\"end\": 33, \"label\": \"EMAIL\", \"start\": 13}], \"text\": \"Write to me: jane.doe@example.com today.\"}\n",
+    );
+    let data = data.to_str().unwrap();
+    let eval = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "model",
+            "eval",
+            "models/pii",
+            "--data",
+            data,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = routerc(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("JSON report")
+    };
+    // The shipped model finds the address; no entity scores above 1, so a minimum over it
+    // leaves nothing predicted.
+    let all = eval(&[]);
+    assert_eq!(all["micro"]["correct"], 1, "{all}");
+    let none = eval(&["--min-score", "1.01"]);
+    assert_eq!(none["micro"]["predicted"], 0, "{none}");
+    assert_eq!(none["micro"]["gold"], 1);
+    assert!(
+        none["method"].as_str().unwrap().contains("at least 1.01"),
+        "{none}"
+    );
+}
+
+#[test]
 fn model_eval_scores_the_shipped_jailbreak_model() {
     let data = scratch(
         "jailbreak-eval.jsonl",

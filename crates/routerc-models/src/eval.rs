@@ -49,6 +49,8 @@ pub struct EvalOptions {
     /// Required for embedding models, ignored for classifiers.
     pub exemplars: Option<Exemplars>,
     pub similarity: Similarity,
+    /// Token classifiers: entities scoring under this are not counted as predicted.
+    pub min_score: Option<f32>,
 }
 
 /// Precision, recall and F1 of one label.
@@ -324,6 +326,7 @@ pub fn evaluate(options: &EvalOptions) -> Result<EvalReport, ModelError> {
                         result
                             .entities
                             .into_iter()
+                            .filter(|entity| options.min_score.is_none_or(|m| entity.score >= m))
                             .map(|entity| Span {
                                 start: entity.start,
                                 end: entity.end,
@@ -333,11 +336,11 @@ pub fn evaluate(options: &EvalOptions) -> Result<EvalReport, ModelError> {
                     })
                     .collect())
             })?;
-            (
-                "token classifier".to_string(),
-                None,
-                EvalResult::Entities(report),
-            )
+            let method = match options.min_score {
+                Some(m) => format!("token classifier, entities scoring at least {m}"),
+                None => "token classifier".to_string(),
+            };
+            (method, None, EvalResult::Entities(report))
         }
         Task::SentenceEmbedding => {
             let (method, count, metrics) = evaluate_exemplars(&model, options)?;
