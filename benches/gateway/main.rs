@@ -436,6 +436,21 @@ impl Target {
         }
         r.body(Full::new(body)).unwrap()
     }
+
+    /// Sends one request and reads its whole answer: the status, or `None` when it failed or
+    /// took longer than `BOUND`.
+    async fn send(&self, body: Bytes) -> Option<u16> {
+        let req = self.request(body);
+        tokio::time::timeout(BOUND, async {
+            let r = self.client.request(req).await.ok()?;
+            let status = r.status().as_u16();
+            r.into_body().collect().await.ok()?;
+            Some(status)
+        })
+        .await
+        .ok()
+        .flatten()
+    }
 }
 
 /// The requests sent, in turn: each of the policy's forwarding routes is taken.
@@ -558,16 +573,9 @@ async fn closed_loop(target: &Target, connections: usize, total: usize) -> Run {
                     if i >= total {
                         break;
                     }
-                    let req = target.request(bodies[i % bodies.len()].clone());
                     let t0 = Instant::now();
-                    let answer = tokio::time::timeout(BOUND, async {
-                        let r = target.client.request(req).await.ok()?;
-                        let status = r.status().as_u16();
-                        r.into_body().collect().await.ok()?;
-                        Some(status)
-                    })
-                    .await;
-                    run.record(answer.ok().flatten(), t0.elapsed());
+                    let status = target.send(bodies[i % bodies.len()].clone()).await;
+                    run.record(status, t0.elapsed());
                 }
                 run
             })
@@ -639,16 +647,9 @@ async fn open_loop(target: &Target, connections: usize, rate: usize, total: usiz
                 let mut free_at = start;
                 while let Some((i, due)) = due_requests.recv().await {
                     let sent_from = if free_at <= due { Instant::now() } else { due };
-                    let req = target.request(bodies[i % bodies.len()].clone());
-                    let answer = tokio::time::timeout(BOUND, async {
-                        let r = target.client.request(req).await.ok()?;
-                        let status = r.status().as_u16();
-                        r.into_body().collect().await.ok()?;
-                        Some(status)
-                    })
-                    .await;
+                    let status = target.send(bodies[i % bodies.len()].clone()).await;
                     free_at = Instant::now();
-                    run.record(answer.ok().flatten(), free_at - sent_from);
+                    run.record(status, free_at - sent_from);
                 }
                 run
             })

@@ -209,32 +209,14 @@ impl Checker {
     fn read(&mut self, p: &ast::Path) -> Option<Read> {
         let id = *self.signal_ids.get(p.base.name.as_str())?;
         self.signal_uses[id.0 as usize] += 1;
+        // The type is borrowed, not copied (a category's holds all its labels, and this runs
+        // for every read of a large policy); each report is built before `self` is needed
+        // mutably.
         let ty = self.signals[id.0 as usize].ty.as_ref()?;
-        // The common reads borrow the type; the rest (mistakes, label indexes) copy it, since
-        // reporting needs `self` mutably. A category's type holds all its labels.
-        match (&p.member, &p.index, ty) {
-            (None, None, _) => return Some(plain_read(id, ty)),
-            (Some(m), None, Type::Category(_)) if m.name == "confidence" => {
-                return Some(Read::Num {
-                    read: NumRead::Confidence(id),
-                    range: Some((0.0, 1.0)),
-                    what: "a confidence",
-                })
-            }
-            (Some(m), None, Type::Set(_)) if m.name == "count" => {
-                return Some(Read::Num {
-                    read: NumRead::Count(id),
-                    range: Some((0.0, f64::INFINITY)),
-                    what: "a count",
-                })
-            }
-            _ => {}
-        }
-        let ty = ty.clone();
-        let name = p.base.name.clone();
+        let name = &p.base.name;
         match (&p.member, &p.index) {
-            (None, None) => Some(plain_read(id, &ty)),
-            (Some(m), None) => match (&ty, m.name.as_str()) {
+            (None, None) => Some(plain_read(id, ty)),
+            (Some(m), None) => match (ty, m.name.as_str()) {
                 (Type::Category(_), "confidence") => Some(Read::Num {
                     read: NumRead::Confidence(id),
                     range: Some((0.0, 1.0)),
@@ -252,7 +234,7 @@ impl Checker {
                         _ => &[],
                     };
                     let d = Diagnostic::new(&codes::E0209, m.span, format!("`{name}` has no property `{}`", m.name))
-                        .with_label(format!("`{name}` is {}", type_words(&ty)))
+                        .with_label(format!("`{name}` is {}", type_words(ty)))
                         .with_suggestion(&m.name, m.span, props.iter().copied())
                         .with_help_if_none(match ty {
                             Type::Category(_) => "categories have `.confidence`, and `[label]` for one label's probability".to_string(),
@@ -263,7 +245,7 @@ impl Checker {
                     None
                 }
             },
-            (None, Some(label)) => match &ty {
+            (None, Some(label)) => match ty {
                 Type::Category(_) => {
                     let l = self.label(id, &label.name, label.span)?;
                     Some(Read::Num {
@@ -279,7 +261,7 @@ impl Checker {
                             label.span.to(p.span),
                             format!("`{name}[…]` needs a category"),
                         )
-                        .with_label(format!("`{name}` is {}", type_words(&ty)))
+                        .with_label(format!("`{name}` is {}", type_words(ty)))
                         .with_help_opt(
                             matches!(ty, Type::Set(_))
                                 .then(|| format!("test membership: `{} in {name}`", label.name)),
